@@ -1,0 +1,53 @@
+"""What every applier needs: the AWS APIs, the live state the plan was made from, and values that
+earlier steps produced (the ARNs of task definition revisions registered during this apply)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.aws.ecr import EcrApi
+from reconciler.aws.ecs import EcsApi
+from reconciler.model.live import LiveState
+from reconciler.model.manifest import Manifest
+from reconciler.model.plan import ResourceChange
+from reconciler.model.tags import ownership_tags, tags_to_map, user_tags
+
+
+@dataclass
+class ApplyContext:
+    ecs: EcsApi
+    ecr: EcrApi
+    live: LiveState
+    owner: str
+    registered: dict[str, str] = field(default_factory=dict)  # family -> ARN registered in this apply
+    replace_wait_seconds: float = 600.0
+    poll_seconds: float = 2.0
+
+    def tags_for(self, m: Manifest) -> dict[str, str]:
+        """The user's tags plus our ownership tags."""
+        return {**user_tags(tags_to_map(m.spec.get("tags"))), **ownership_tags(self.owner, m.kind.value, m.name)}
+
+
+def changed_fields(change: ResourceChange) -> set[str]:
+    """Top-level spec fields a change touches ("tags" for any tag)."""
+    return {f.path.split(".")[0].split("[")[0] for f in change.fields}
+
+
+def deep_merge(base: Any, overlay: Any) -> Any:
+    """`overlay` on top of `base`, map by map: members the manifest leaves out keep their live value."""
+    if isinstance(base, Mapping) and isinstance(overlay, Mapping):
+        out = dict(base)
+        for key, value in overlay.items():
+            out[key] = deep_merge(base.get(key), value)
+        return out
+    return overlay
+
+
+def client_token(*parts: Any) -> str:
+    """A deterministic idempotency token (AWS allows up to 36 ASCII characters)."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return digest[:32]

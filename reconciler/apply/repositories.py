@@ -1,0 +1,50 @@
+"""Create, update and replace ECR repositories (settings, lifecycle and repository policies, tags)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.apply.context import ApplyContext, changed_fields
+from reconciler.model.manifest import Manifest
+from reconciler.model.plan import Action, ResourceChange
+
+POLICY_FIELDS = ("lifecyclePolicy", "repositoryPolicy")
+
+
+def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
+    if change.action is Action.CREATE:
+        return _create(m, ctx)
+    if change.action is Action.REPLACE:
+        ctx.ecr.delete_repository(m.name)  # refused by AWS while it holds images: nothing is lost
+        return "deleted and " + _create(m, ctx)
+    assert change.arn is not None
+    fields = changed_fields(change)
+    spec = m.spec
+    done = []
+    if fields & {"imageTagMutability", "imageTagMutabilityExclusionFilters"}:
+        ctx.ecr.put_image_tag_mutability(m.name, spec.get("imageTagMutability", "MUTABLE"))
+        done.append("tag mutability")
+    if "imageScanningConfiguration" in fields:
+        ctx.ecr.put_image_scanning_configuration(m.name, spec["imageScanningConfiguration"])
+        done.append("scanning configuration")
+    if "lifecyclePolicy" in fields:
+        ctx.ecr.put_lifecycle_policy(m.name, spec["lifecyclePolicy"])
+        done.append("lifecycle policy")
+    if "repositoryPolicy" in fields:
+        ctx.ecr.set_repository_policy(m.name, spec["repositoryPolicy"])
+        done.append("repository policy")
+    if "tags" in fields:
+        ctx.ecr.tag_resource(change.arn, ctx.tags_for(m), m.name)
+        done.append("tags")
+    return "updated " + ", ".join(done)
+
+
+def _create(m: Manifest, ctx: ApplyContext) -> str:
+    kwargs: dict[str, Any] = {k: v for k, v in m.spec.items() if k not in (*POLICY_FIELDS, "tags")}
+    tags = [{"Key": k, "Value": v} for k, v in sorted(ctx.tags_for(m).items())]
+    ctx.ecr.create_repository(repositoryName=m.name, tags=tags, **kwargs)
+    if "lifecyclePolicy" in m.spec:
+        ctx.ecr.put_lifecycle_policy(m.name, m.spec["lifecyclePolicy"])
+    if "repositoryPolicy" in m.spec:
+        ctx.ecr.set_repository_policy(m.name, m.spec["repositoryPolicy"])
+    return "created"

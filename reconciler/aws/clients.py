@@ -1,0 +1,75 @@
+"""Sessions and clients: the standard credential chain, adaptive retries, and a hook that counts
+mutating calls (the invariant "a second apply makes no mutating AWS call" is checked with it)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from reconciler import __version__
+
+READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
+
+# botocore logs full request parameters (secrets included) at DEBUG: never let that through.
+logging.getLogger("botocore").setLevel(logging.WARNING)
+logging.getLogger("boto3").setLevel(logging.WARNING)
+logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None  # explicit endpoint (the sandbox); otherwise AWS_ENDPOINT_URL etc.
+    access_key: str | None = None  # only for the sandbox: dummy credentials, never real ones
+    secret_key: str | None = None
+
+
+@dataclass
+class MutationLog:
+    """Every mutating AWS operation made through our clients, in order ("ecs.UpdateService")."""
+
+    calls: list[str] = field(default_factory=list)
+
+    def hook(self, event_name: str, **_: Any) -> None:
+        # event_name: before-call.<service>.<Operation>
+        _, service, operation = event_name.split(".", 2)
+        if not operation.startswith(READ_PREFIXES):
+            self.calls.append(f"{service}.{operation}")
+
+
+@dataclass
+class Clients:
+    ecs: Any
+    ecr: Any
+    region: str
+    mutations: MutationLog
+
+
+def make_clients(settings: AwsSettings) -> Clients:
+    session = boto3.session.Session(
+        profile_name=settings.profile,
+        region_name=settings.region,
+        aws_access_key_id=settings.access_key,
+        aws_secret_access_key=settings.secret_key,
+    )
+    region = session.region_name or "us-east-1"
+    config = Config(
+        retries={"mode": "adaptive", "max_attempts": 8},
+        user_agent_extra=f"reconciler/{__version__}",
+        connect_timeout=10,
+        read_timeout=60,
+    )
+    mutations = MutationLog()
+    kwargs: dict[str, Any] = {"region_name": region, "config": config}
+    if settings.endpoint_url:
+        kwargs["endpoint_url"] = settings.endpoint_url
+    ecs = session.client("ecs", **kwargs)
+    ecr = session.client("ecr", **kwargs)
+    for client in (ecs, ecr):
+        client.meta.events.register("before-call.*.*", mutations.hook)
+    return Clients(ecs=ecs, ecr=ecr, region=region, mutations=mutations)

@@ -1,0 +1,108 @@
+"""Thin, typed ECS calls. Reads batch and paginate as AWS requires (the sandbox enforces the same
+limits); writes return what AWS returned. No decisions are made here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.aws.errors import call
+from reconciler.errors import AwsError, NotFoundError
+
+DESCRIBE_SERVICES_BATCH = 10  # AWS rejects more than 10 names per DescribeServices call
+DESCRIBE_CLUSTERS_BATCH = 100
+
+
+class EcsApi:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    # --- clusters -------------------------------------------------------------------------------
+    def describe_clusters(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """ACTIVE (and PROVISIONING) clusters by name; deleted (INACTIVE) ones count as absent."""
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(names), DESCRIBE_CLUSTERS_BATCH):
+            batch = names[i : i + DESCRIBE_CLUSTERS_BATCH]
+            out = call(self.client.describe_clusters, clusters=batch,
+                       include=["SETTINGS", "CONFIGURATIONS", "TAGS"])
+            for cluster in out.get("clusters", []):
+                if cluster.get("status") != "INACTIVE":
+                    found[cluster["clusterName"]] = cluster
+        return found
+
+    def create_cluster(self, **kwargs: Any) -> dict[str, Any]:
+        out: dict[str, Any] = call(self.client.create_cluster, f"Cluster/{kwargs.get('clusterName')}",
+                                   **kwargs)["cluster"]
+        return out
+
+    def update_cluster(self, **kwargs: Any) -> None:
+        call(self.client.update_cluster, f"Cluster/{kwargs.get('cluster')}", **kwargs)
+
+    def put_cluster_capacity_providers(self, **kwargs: Any) -> None:
+        call(self.client.put_cluster_capacity_providers, f"Cluster/{kwargs.get('cluster')}", **kwargs)
+
+    # --- task definitions ------------------------------------------------------------------------
+    def latest_task_definition_arn(self, family: str) -> str | None:
+        """The newest ACTIVE revision of a family (AWS sorts; we ask for DESC and one result)."""
+        out = call(self.client.list_task_definitions, f"TaskDefinition/{family}", familyPrefix=family,
+                   status="ACTIVE", sort="DESC", maxResults=1)
+        arns: list[str] = out.get("taskDefinitionArns", [])
+        return arns[0] if arns else None
+
+    def describe_task_definition(self, ref: str) -> tuple[dict[str, Any], list[dict[str, str]]] | None:
+        """A task definition (family, family:revision or ARN) and its tags; None when it does not exist."""
+        try:
+            out = call(self.client.describe_task_definition, f"TaskDefinition/{ref}",
+                       taskDefinition=ref, include=["TAGS"])
+        except AwsError as exc:
+            # AWS answers a missing task definition with a generic ClientException.
+            if exc.code == "ClientException" and "nable to describe task definition" in exc.aws_message:
+                return None
+            raise
+        return out["taskDefinition"], out.get("tags", [])
+
+    def register_task_definition(self, **kwargs: Any) -> dict[str, Any]:
+        out: dict[str, Any] = call(self.client.register_task_definition,
+                                   f"TaskDefinition/{kwargs.get('family')}", **kwargs)["taskDefinition"]
+        return out
+
+    # --- services --------------------------------------------------------------------------------
+    def describe_services(self, cluster: str, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Services by name (ACTIVE or DRAINING); INACTIVE and missing ones are absent."""
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(names), DESCRIBE_SERVICES_BATCH):
+            batch = names[i : i + DESCRIBE_SERVICES_BATCH]
+            try:
+                out = call(self.client.describe_services, f"Cluster/{cluster}", cluster=cluster,
+                           services=batch, include=["TAGS"])
+            except NotFoundError:
+                return {}
+            for service in out.get("services", []):
+                if service.get("status") != "INACTIVE":
+                    found[service["serviceName"]] = service
+        return found
+
+    def create_service(self, **kwargs: Any) -> dict[str, Any]:
+        out: dict[str, Any] = call(self.client.create_service,
+                                   f"Service/{kwargs.get('cluster')}/{kwargs.get('serviceName')}",
+                                   **kwargs)["service"]
+        return out
+
+    def update_service(self, **kwargs: Any) -> dict[str, Any]:
+        out: dict[str, Any] = call(self.client.update_service,
+                                   f"Service/{kwargs.get('cluster')}/{kwargs.get('service')}",
+                                   **kwargs)["service"]
+        return out
+
+    def delete_service(self, cluster: str, service: str, force: bool = False) -> None:
+        call(self.client.delete_service, f"Service/{cluster}/{service}", cluster=cluster,
+             service=service, force=force)
+
+    # --- tags ------------------------------------------------------------------------------------
+    def tag_resource(self, arn: str, tags: dict[str, str], resource: str) -> None:
+        if tags:
+            call(self.client.tag_resource, resource, resourceArn=arn,
+                 tags=[{"key": k, "value": v} for k, v in sorted(tags.items())])
+
+    def untag_resource(self, arn: str, keys: list[str], resource: str) -> None:
+        if keys:
+            call(self.client.untag_resource, resource, resourceArn=arn, tagKeys=sorted(keys))

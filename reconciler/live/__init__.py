@@ -1,0 +1,23 @@
+"""Read-only observers of AWS: read exactly what a set of manifests needs for one plan."""
+
+from __future__ import annotations
+
+from reconciler.aws.ecr import EcrApi
+from reconciler.aws.ecs import EcsApi
+from reconciler.live import clusters, repositories, services, task_definitions
+from reconciler.loader import ManifestSet
+from reconciler.model.keys import Kind
+from reconciler.model.live import LiveState
+
+
+def read_live(manifests: ManifestSet, ecs: EcsApi, ecr: EcrApi) -> LiveState:
+    state = LiveState()
+    repositories.read(state, [m.name for m in manifests.of_kind(Kind.REPOSITORY)], ecr)
+    service_manifests = manifests.of_kind(Kind.SERVICE)
+    cluster_names = {m.name for m in manifests.of_kind(Kind.CLUSTER)} | {m.cluster for m in service_manifests}
+    clusters.read(state, sorted(cluster_names), ecs)
+    families = [m.name for m in manifests.of_kind(Kind.TASK_DEFINITION)]
+    refs = [str(m.spec["taskDefinition"]) for m in service_manifests]
+    task_definitions.read(state, families, [r for r in refs if r not in families], ecs)
+    services.read(state, [(m.cluster, m.name) for m in service_manifests], ecs)
+    return state

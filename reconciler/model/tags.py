@@ -1,0 +1,30 @@
+"""Tags: the ownership tags this product writes, and one map form for ECS and ECR tag lists."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+OWNER_TAG = "reconciler:managed-by"  # value: the owner id (--owner), says who may change the resource
+MANIFEST_TAG = "reconciler:manifest"  # value: "Kind/name" of the manifest that declares it
+OUR_TAG_PREFIX = "reconciler:"
+
+
+def tags_to_map(tags: Any) -> dict[str, str]:
+    """ECS tags ({key, value}) and ECR tags ({Key, Value}) as one plain map."""
+    out: dict[str, str] = {}
+    for tag in tags or []:
+        if isinstance(tag, Mapping):
+            key = tag.get("key", tag.get("Key"))
+            if key is not None:
+                out[str(key)] = str(tag.get("value", tag.get("Value", "")))
+    return out
+
+
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Tags without the ones this product writes for ownership."""
+    return {k: v for k, v in tags.items() if not k.startswith(OUR_TAG_PREFIX)}
+
+
+def ownership_tags(owner: str, kind: str, name: str) -> dict[str, str]:
+    return {OWNER_TAG: owner, MANIFEST_TAG: f"{kind}/{name}"}

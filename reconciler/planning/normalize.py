@@ -1,0 +1,213 @@
+"""One canonical form for both sides of a diff, in the AWS API's *input* space.
+
+Live `describe_*` output is projected onto the create operation's input shape, so every field AWS
+owns (ARNs, revision, status, registeredAt, requiresAttributes, compatibilities, counts, events...)
+drops out because it is not an input; nothing is hand-listed. Then, on both sides alike:
+scalars are coerced to the shape's type ("256" vs 256), nulls and empty lists/maps are dropped,
+values AWS fills in by default are dropped, lists whose order carries no meaning are keyed or sorted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from reconciler.model import shapes
+from reconciler.model.keys import Kind
+from reconciler.model.specs import KIND_SPECS
+from reconciler.model.tags import tags_to_map, user_tags
+
+# Lists of structures that are sets keyed by one member: turned into {key: item} maps so that order
+# does not matter and a diff names the item ("environment[LOG_LEVEL]") instead of an index.
+KEYED_LISTS: dict[str, str] = {
+    "containerDefinitions": "name",
+    "environment": "name",
+    "secrets": "name",
+    "ulimits": "name",
+    "volumes": "name",
+    "systemControls": "namespace",
+    "dependsOn": "containerName",
+    "settings": "name",
+    "capacityProviderStrategy": "capacityProvider",
+    "defaultCapacityProviderStrategy": "capacityProvider",
+    "resourceRequirements": "type",
+    "extraHosts": "hostname",
+    "inferenceAccelerators": "deviceName",
+}
+# Keyed lists whose item is just a value: {"name": n, "value": v} becomes {n: v}.
+KEY_VALUE_LISTS: dict[str, tuple[str, str]] = {
+    "environment": ("name", "value"),
+    "settings": ("name", "value"),
+}
+# Lists with no meaningful order (scalars or structures), sorted canonically.
+UNORDERED_LISTS = frozenset({
+    "portMappings", "mountPoints", "volumesFrom", "placementConstraints", "requiresCompatibilities",
+    "capacityProviders", "subnets", "securityGroups", "loadBalancers", "serviceRegistries",
+    "environmentFiles", "dockerSecurityOptions", "links", "credentialSpecs",
+})
+
+
+def project(shape: Shape, value: Any) -> Any:
+    """Keep only what `shape` accepts as input, coercing scalars to the shape's type."""
+    if value is None:
+        return None
+    if isinstance(shape, StructureShape):
+        if not isinstance(value, Mapping):
+            return value
+        return {k: project(shape.members[k], v) for k, v in value.items() if k in shape.members}
+    if isinstance(shape, ListShape):
+        if not isinstance(value, list):
+            return value
+        return [project(shape.member, v) for v in value]
+    if isinstance(shape, MapShape):
+        if not isinstance(value, Mapping):
+            return value
+        return {str(k): project(shape.value, v) for k, v in value.items()}
+    return _coerce(shape.type_name, value)
+
+
+def _coerce(type_name: str, value: Any) -> Any:
+    try:
+        if type_name == "string" and isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        if type_name in ("integer", "long") and isinstance(value, str):
+            return int(value)
+        if type_name in ("double", "float") and isinstance(value, str | int):
+            return float(value)
+        if type_name == "boolean" and isinstance(value, str):
+            return value.strip().lower() == "true"
+    except ValueError:
+        return value
+    return value
+
+
+def spec_shape(kind: Kind) -> StructureShape:
+    ks = KIND_SPECS[kind]
+    return shapes.input_shape(ks.service, ks.create_operation)
+
+
+def prune_empty(value: Any) -> Any:
+    """Drop None, empty lists and empty maps, recursively (AWS returns [] where the user wrote nothing)."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            v = prune_empty(v)
+            if v is None or v == [] or v == {}:
+                continue
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [prune_empty(v) for v in value]
+    return value
+
+
+def canonical_lists(value: Any, field: str | None = None) -> Any:
+    """Key or sort the lists whose order carries no meaning (see KEYED_LISTS and UNORDERED_LISTS)."""
+    if isinstance(value, Mapping):
+        return {k: canonical_lists(v, k) for k, v in value.items()}
+    if not isinstance(value, list):
+        return value
+    items = [canonical_lists(v) for v in value]
+    if field in KEY_VALUE_LISTS and all(isinstance(i, Mapping) for i in items):
+        key, val = KEY_VALUE_LISTS[field]
+        if all(key in i and set(i) <= {key, val} for i in items):
+            return {str(i[key]): i.get(val) for i in items}
+    if field in KEYED_LISTS and all(isinstance(i, Mapping) and KEYED_LISTS[field] in i for i in items):
+        key = KEYED_LISTS[field]
+        keys = [str(i[key]) for i in items]
+        if len(set(keys)) == len(keys):
+            return {str(i[key]): {k: v for k, v in i.items() if k != key} for i in items}
+    if field in UNORDERED_LISTS or field == "tags":
+        return sorted(items, key=lambda i: json.dumps(i, sort_keys=True, default=str))
+    return items
+
+
+# --- defaults AWS fills in --------------------------------------------------------------------------
+
+def _drop_if(d: dict[str, Any], key: str, *defaults: Any) -> None:
+    if key in d and d[key] in defaults:
+        del d[key]
+
+
+def _task_definition_defaults(spec: dict[str, Any]) -> None:
+    network_mode = spec.get("networkMode", "bridge")
+    _drop_if(spec, "networkMode", "bridge")
+    for container in (spec.get("containerDefinitions") or {}).values():
+        _drop_if(container, "essential", True)
+        _drop_if(container, "cpu", 0)
+        mappings = []
+        for mapping in container.get("portMappings", []):
+            mapping = dict(mapping)
+            _drop_if(mapping, "protocol", "tcp")
+            if network_mode in ("awsvpc", "host") and mapping.get("hostPort") == mapping.get("containerPort"):
+                mapping.pop("hostPort", None)
+            if network_mode == "bridge":
+                _drop_if(mapping, "hostPort", 0)  # 0 and omitted both mean a dynamic host port
+            mappings.append(mapping)
+        if "portMappings" in container:
+            container["portMappings"] = sorted(mappings, key=lambda m: json.dumps(m, sort_keys=True))
+        health = container.get("healthCheck")
+        if isinstance(health, dict):
+            # AWS documents and returns these defaults for container health checks.
+            _drop_if(health, "interval", 30)
+            _drop_if(health, "timeout", 5)
+            _drop_if(health, "retries", 3)
+            _drop_if(health, "startPeriod", 0)
+        for mount in container.get("mountPoints", []):
+            _drop_if(mount, "readOnly", False)
+        for source in container.get("volumesFrom", []):
+            _drop_if(source, "readOnly", False)
+    for volume in (spec.get("volumes") or {}).values():
+        docker = volume.get("dockerVolumeConfiguration")
+        if isinstance(docker, dict):
+            _drop_if(docker, "scope", "task")
+        efs = volume.get("efsVolumeConfiguration")
+        if isinstance(efs, dict):
+            _drop_if(efs, "rootDirectory", "/")
+            _drop_if(efs, "transitEncryption", "DISABLED")
+
+
+DEFAULTS: dict[Kind, Callable[[dict[str, Any]], None]] = {
+    Kind.TASK_DEFINITION: _task_definition_defaults,
+}
+
+
+def canonical(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical form of a spec (desired or live, already in input space)."""
+    ks = KIND_SPECS[kind]
+    shape = spec_shape(kind)
+    body = {k: v for k, v in spec.items() if k not in ks.excluded and k != "tags"}
+    projected = project(shape, body)
+    for extra in ks.extra:  # product-level fields (e.g. ECR policies) are not in the AWS shape
+        if extra in spec:
+            projected[extra] = spec[extra]
+    result: dict[str, Any] = canonical_lists(prune_empty(projected))
+    if kind in DEFAULTS:
+        DEFAULTS[kind](result)
+        result = prune_empty(result)
+    tags = user_tags(tags_to_map(spec.get("tags")))
+    if tags:
+        result["tags"] = tags
+    return result
+
+
+def left_scoped(live: Any, desired: Any) -> Any:
+    """`live` restricted to the structure `desired` sets: what the manifest does not set is not ours.
+
+    Maps are restricted key by key (recursively); lists and scalars are compared whole. Keyed lists
+    turned into maps (container definitions, capacity provider strategies...) are compared whole, since
+    leaving an item out of the manifest means removing it; tags are restricted by key.
+    """
+    if isinstance(live, Mapping) and isinstance(desired, Mapping):
+        out = {}
+        for key, want in desired.items():
+            if key not in live:
+                continue
+            have = live[key]
+            whole = key in KEYED_LISTS and key not in KEY_VALUE_LISTS
+            out[key] = have if whole else left_scoped(have, want)
+        return out
+    return live

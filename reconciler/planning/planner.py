@@ -1,0 +1,169 @@
+"""build_plan(manifests, live) -> Plan. Pure: decides create / update / replace / noop per resource.
+
+Services, clusters and repositories are compared on the fields the manifest sets (what it leaves out
+belongs to someone else: autoscaling owns an omitted desiredCount). A task definition is a whole
+document: anything live beyond what AWS fills in itself is drift, since the next revision drops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.loader import ManifestSet
+from reconciler.model import shapes
+from reconciler.model.keys import Kind, ResourceKey
+from reconciler.model.live import LiveResource, LiveState
+from reconciler.model.manifest import ADOPT_ANNOTATION, Manifest
+from reconciler.model.plan import Action, FieldChange, KnownAfterApply, Plan, ResourceChange
+from reconciler.model.tags import OWNER_TAG
+from reconciler.planning import graph
+from reconciler.planning.diff import diff
+from reconciler.planning.normalize import canonical, left_scoped
+
+
+def _replace_fields(service: str, create: str, update: Iterable[str], ignore: set[str]) -> frozenset[str]:
+    updatable: set[str] = set()
+    for operation in update:
+        updatable |= shapes.member_names(service, operation)
+    return frozenset(shapes.member_names(service, create) - updatable - ignore)
+
+
+# Fields that AWS cannot change in place, derived from the API: in the create input, in no update input.
+SERVICE_REPLACE_FIELDS = _replace_fields(
+    "ecs", "CreateService", ["UpdateService"], {"serviceName", "cluster", "clientToken", "tags"})
+REPOSITORY_REPLACE_FIELDS = _replace_fields(
+    "ecr", "CreateRepository", ["PutImageTagMutability", "PutImageScanningConfiguration"],
+    {"repositoryName", "registryId", "tags"})
+CLUSTER_REPLACE_FIELDS = _replace_fields(
+    "ecs", "CreateCluster", ["UpdateCluster", "PutClusterCapacityProviders"], {"clusterName", "tags"})
+REPLACE_FIELDS = {
+    Kind.SERVICE: SERVICE_REPLACE_FIELDS,
+    Kind.REPOSITORY: REPOSITORY_REPLACE_FIELDS,
+    Kind.CLUSTER: CLUSTER_REPLACE_FIELDS,
+    Kind.TASK_DEFINITION: frozenset(),
+}
+
+
+def build_plan(
+    manifests: ManifestSet,
+    live: LiveState,
+    *,
+    owner: str = "reconciler",
+    adopt: frozenset[str] = frozenset(),
+) -> Plan:
+    keys = {m.key for m in manifests.manifests}
+    by_key = manifests.by_key()
+    changes: dict[ResourceKey, ResourceChange] = {}
+    errors: list[str] = []
+    for key in sorted(keys, key=graph.order_key):
+        m = by_key[key]
+        deps = graph.dependencies(m, keys)
+        if m.kind is Kind.SERVICE:
+            change = _plan_service(m, live, changes, errors)
+        else:
+            change = _plan_simple(m, _live_of(m, live))
+        change = _with_ownership(change, m, _live_of(m, live), owner, adopt, errors)
+        changes[key] = ResourceChange(**{**change.__dict__, "depends_on": deps, "source": m.source})
+    return Plan(tuple(changes.values()), tuple(errors), owner)
+
+
+def _live_of(m: Manifest, live: LiveState) -> LiveResource | None:
+    if m.kind is Kind.REPOSITORY:
+        return live.repositories.get(m.name)
+    if m.kind is Kind.CLUSTER:
+        return live.clusters.get(m.name)
+    if m.kind is Kind.TASK_DEFINITION:
+        return live.task_definitions.get(m.name)
+    return live.services.get(f"{m.cluster}/{m.name}")
+
+
+def _compare(m: Manifest, desired: dict[str, Any], current: LiveResource | None) -> ResourceChange:
+    if current is None:
+        return ResourceChange(m.key, Action.CREATE, desired=desired, reason="does not exist")
+    live_form = canonical(m.kind, current.spec)
+    if m.kind is not Kind.TASK_DEFINITION:
+        live_form = left_scoped(live_form, desired)
+    fields = diff(live_form, desired)
+    if not fields:
+        return ResourceChange(m.key, Action.NOOP, desired=desired, live=live_form, arn=current.arn)
+    forcing = tuple(sorted({f.path.split(".")[0].split("[")[0] for f in fields} & REPLACE_FIELDS[m.kind]))
+    if forcing:
+        return ResourceChange(m.key, Action.REPLACE, fields, desired, live_form, current.arn,
+                              reason=f"{', '.join(forcing)} cannot be changed in place",
+                              replace_fields=forcing)
+    reason = "registers a new revision" if m.kind is Kind.TASK_DEFINITION else ""
+    if m.kind is Kind.TASK_DEFINITION and all(f.path.startswith("tags") for f in fields):
+        reason = "retags the latest revision"
+    return ResourceChange(m.key, Action.UPDATE, fields, desired, live_form, current.arn, reason=reason)
+
+
+def _plan_simple(m: Manifest, current: LiveResource | None) -> ResourceChange:
+    return _compare(m, canonical(m.kind, m.spec), current)
+
+
+def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, ResourceChange],
+                  errors: list[str]) -> ResourceChange:
+    spec = {k: v for k, v in m.spec.items() if k != "cluster"}
+    problems: list[str] = []
+    cluster_key = ResourceKey(Kind.CLUSTER, m.cluster)
+    if cluster_key not in planned and m.cluster not in live.clusters:
+        problems.append(f"cluster {m.cluster!r} is neither a Cluster manifest nor an existing ACTIVE cluster")
+    ref = str(m.spec["taskDefinition"])
+    td_key = ResourceKey(Kind.TASK_DEFINITION, ref)
+    if td_key in planned:
+        td_change = planned[td_key]
+        if td_change.action is Action.NOOP or (td_change.action is Action.UPDATE
+                                                and td_change.reason == "retags the latest revision"):
+            spec["taskDefinition"] = live.task_definitions[ref].arn
+        else:
+            spec["taskDefinition"] = KnownAfterApply(f"{ref}:<next revision>")
+    else:
+        arn = live.task_definition_refs.get(ref)
+        if arn is None:
+            problems.append(f"task definition {ref!r} is neither a TaskDefinition manifest nor an existing "
+                            "ACTIVE task definition")
+        else:
+            spec["taskDefinition"] = arn
+    current = live.services.get(f"{m.cluster}/{m.name}")
+    if problems:
+        errors.extend(f"{m.source}: {m.key}: {p}" for p in problems)
+        return ResourceChange(m.key, Action.CREATE if current is None else Action.UPDATE,
+                              desired=canonical(m.kind, spec), blocked="; ".join(problems))
+    if current is not None:
+        live_role, want_role = current.spec.get("role"), spec.get("role")
+        if isinstance(live_role, str) and isinstance(want_role, str) and not want_role.startswith("arn:"):
+            current = LiveResource(current.kind, current.name, current.arn,
+                                   {**current.spec, "role": live_role.rsplit("/", 1)[-1]},
+                                   current.tags, current.status)
+        if current.status == "DRAINING":
+            message = (f"{m.source}: {m.key}: the service is being deleted (DRAINING); AWS accepts a new "
+                       "service of that name once it is INACTIVE: apply again in a few minutes")
+            errors.append(message)
+            return ResourceChange(m.key, Action.CREATE, desired=canonical(m.kind, spec),
+                                  blocked="service is DRAINING")
+    return _compare(m, canonical(m.kind, spec), current)
+
+
+def _with_ownership(change: ResourceChange, m: Manifest, current: LiveResource | None, owner: str,
+                    adopt: frozenset[str], errors: list[str]) -> ResourceChange:
+    """Refuse to change what we do not own; claim it when the user names it (adopt)."""
+    if current is None or change.blocked:
+        return change
+    holder = current.tags.get(OWNER_TAG)
+    if holder == owner:
+        return change
+    adopted = m.annotation_true(ADOPT_ANNOTATION) or str(m.key) in adopt or m.name in adopt
+    if adopted:
+        claim = FieldChange(f"tags[{OWNER_TAG}]", holder, owner)
+        action = Action.UPDATE if change.action is Action.NOOP else change.action
+        reason = change.reason or f"adopts the existing {m.kind.value}"
+        return ResourceChange(**{**change.__dict__, "action": action, "fields": (*change.fields, claim),
+                                 "reason": reason})
+    if change.action is Action.NOOP:
+        return change  # in sync and left untouched: nothing to refuse
+    who = "no owner tag" if holder is None else f"owned by {holder!r}"
+    message = (f"{m.source}: {m.key} exists in AWS but is not managed by this reconciler ({who}); "
+               f"add the annotation {ADOPT_ANNOTATION}: \"true\" or pass --adopt {m.key} to take it over")
+    errors.append(message)
+    return ResourceChange(**{**change.__dict__, "blocked": f"not owned ({who})"})
