@@ -247,6 +247,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from reconciler.sandbox import Sandbox
+    from reconciler.sandbox.seed import SANDBOX_SECURITY_GROUP, SANDBOX_SUBNETS
 
     region = getattr(args, "region", None) or pipeline.SANDBOX_REGION
     stop = threading.Event()
@@ -256,6 +257,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"export AWS_ENDPOINT_URL={sandbox.url}")
         print("export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
         print(f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}")
+        subnets = " ".join(f"SUBNET_{chr(65 + i)}={s[0]}" for i, s in enumerate(SANDBOX_SUBNETS))
+        print(f"# seeded network (the example manifests' defaults): {subnets} "
+              f"SECURITY_GROUP={SANDBOX_SECURITY_GROUP}")
         sys.stdout.flush()
         log.get().info("Sandbox running; Ctrl-C to stop", endpoint=sandbox.url, region=region)
         stop.wait()

@@ -96,6 +96,11 @@ _SCALARS: dict[str, Any] = {
     "blob": str,
 }
 
+# Members the ECS service requires although its API model does not mark them required.
+SERVER_REQUIRED: dict[str, frozenset[str]] = {
+    "ContainerDefinition": frozenset({"name", "image"}),
+}
+
 _CONFIG = ConfigDict(extra="forbid", coerce_numbers_to_str=True, populate_by_name=False)
 
 
@@ -122,6 +127,7 @@ def _fields(
     required: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    required = required | SERVER_REQUIRED.get(shape.name, frozenset())
     for member, member_shape in shape.members.items():
         if member in skip:
             continue

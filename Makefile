@@ -1,0 +1,41 @@
+# The two commands that matter on a fresh machine:
+#   make demo   set up, then plan -> apply -> plan the example manifests on the sandbox (no AWS account)
+#   make test   set up, then lint, type-check and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck unit contract schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	bash scripts/demo.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check reconciler tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy reconciler
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+test: lint typecheck unit
+
+# The CLI contract checked from outside (needs ../shared/checks/contract.py beside the project).
+contract: $(STAMP)
+	$(BIN)/python ../shared/checks/contract.py
+
+schema: $(STAMP)
+	$(BIN)/reconciler schema > reconciler.schema.json
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache reconciler.egg-info

@@ -1,0 +1,182 @@
+"""Run the sandbox: moto with the ECS fixes, on 127.0.0.1, seeded like a fresh AWS account.
+
+``Sandbox`` runs a ``moto.server.ThreadedMotoServer`` inside this process. moto's state is process-global:
+every Sandbox (and ``moto.mock_aws()``) in one process shares it, and entering or leaving ``mock_aws()``
+wipes it. ``Sandbox.start()`` therefore resets moto before seeding.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from types import TracebackType
+from typing import Any
+
+from reconciler.sandbox.ecs_fixes import install_ecs_fixes
+from reconciler.sandbox.seed import seed_sandbox
+
+__all__ = ["Sandbox", "reset_sandbox"]
+
+_LOAD_MANAGED_POLICIES_ENV = "MOTO_IAM_LOAD_MANAGED_POLICIES"
+_IGNORE_ENDPOINTS_ENV = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+_HOST = "127.0.0.1"
+
+
+def _refuse_if_endpoints_ignored() -> None:
+    if os.environ.get(_IGNORE_ENDPOINTS_ENV, "").strip().lower() == "true":
+        raise RuntimeError(
+            f"refusing to start the sandbox: {_IGNORE_ENDPOINTS_ENV}=true makes AWS SDKs ignore configured "
+            "endpoint URLs, so calls meant for the sandbox could reach real AWS. Unset it first."
+        )
+
+
+def _check_port_free(port: int) -> None:
+    """ThreadedMotoServer.start() waits forever when its thread cannot bind, so check first."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((_HOST, port))
+        except OSError as exc:
+            raise RuntimeError(f"cannot start the sandbox on {_HOST}:{port}: {exc}") from exc
+
+
+def _post_reset(endpoint_url: str, timeout: float = 5.0) -> None:
+    request = urllib.request.Request(f"{endpoint_url.rstrip('/')}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read()
+
+
+def reset_sandbox(endpoint_url: str | None, *, region: str = "us-east-1", seed: bool = True) -> None:
+    """Wipe all moto state (in-process when ``endpoint_url`` is None) and, by default, re-seed it.
+
+    Cost: with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` (set while a ``Sandbox`` runs) moto builds ~1,500
+    AWS-managed IAM policies for each of its 6 partitions whenever an IAM backend is created: about 1-2 s on
+    a 2-core machine, paid by the re-seed. moto's reset also rebuilds every existing backend eagerly (and then
+    throws it away); the variable is switched off for the duration of the reset so that this wasted rebuild
+    is cheap. That only helps a moto running in this process (``mock_aws`` or ``Sandbox``).
+    """
+    saved = os.environ.get(_LOAD_MANAGED_POLICIES_ENV)
+    if saved is not None:
+        os.environ[_LOAD_MANAGED_POLICIES_ENV] = "false"
+    try:
+        if endpoint_url is None:
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+        else:
+            _post_reset(endpoint_url)
+    finally:
+        if saved is not None:
+            os.environ[_LOAD_MANAGED_POLICIES_ENV] = saved
+    if seed:
+        seed_sandbox(endpoint_url, region)
+
+
+class Sandbox:
+    """moto + ECS fixes on ``http://127.0.0.1:PORT``, as a context manager.
+
+    ``port=0`` picks a free port; ``.url`` reports the real one once started. ``iam_managed_policies``
+    (default True) sets ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` while the sandbox runs so that AWS-managed
+    policies can be attached; the previous value is restored by ``stop()``.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        region: str = "us-east-1",
+        *,
+        iam_managed_policies: bool = True,
+        ready_timeout: float = 10.0,
+    ) -> None:
+        self.port = port
+        self.region = region
+        self.iam_managed_policies = iam_managed_policies
+        self.ready_timeout = ready_timeout
+        self._server: Any = None
+        self._url: str | None = None
+        self._saved_env: str | None = None
+        self._env_changed = False
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return self._url
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        _refuse_if_endpoints_ignored()
+        _check_port_free(self.port)
+        install_ecs_fixes()
+        if self.iam_managed_policies:
+            self._saved_env = os.environ.get(_LOAD_MANAGED_POLICIES_ENV)
+            os.environ[_LOAD_MANAGED_POLICIES_ENV] = "true"
+            self._env_changed = True
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address=_HOST, port=self.port, verbose=False)
+        server.start()
+        self._server = server
+        try:
+            host, port = server.get_host_and_port()
+            self._url = f"http://{host}:{port}"
+            self._wait_until_ready()
+            reset_sandbox(self._url, region=self.region)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2) as response:
+                    response.read()
+                return
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the sandbox at {self.url} did not answer in time") from None
+                time.sleep(0.05)
+
+    def reset(self, *, seed: bool = True) -> None:
+        """Wipe the sandbox's state and re-seed it."""
+        reset_sandbox(self.url, region=self.region, seed=seed)
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        self._url = None
+        try:
+            if server is not None:
+                server.stop()
+        finally:
+            if self._env_changed:
+                if self._saved_env is None:
+                    os.environ.pop(_LOAD_MANAGED_POLICIES_ENV, None)
+                else:
+                    os.environ[_LOAD_MANAGED_POLICIES_ENV] = self._saved_env
+                self._env_changed = False
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

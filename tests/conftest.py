@@ -1,0 +1,45 @@
+"""Shared fixtures: dummy AWS credentials for every test, and an in-process moto with the sandbox's
+ECS fixes (real-ECS behaviour) for tests of the whole pipeline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFESTS = ROOT / "manifests"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never reach real AWS from a test: dummy credentials, no profile, no configured endpoint."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture
+def aws(aws_env: None) -> Iterator[object]:
+    """An in-process AWS (moto + the sandbox's ECS fixes, seeded like the sandbox) and a connection."""
+    from moto import mock_aws
+
+    from reconciler import pipeline
+    from reconciler.aws.clients import AwsSettings
+    from reconciler.sandbox import install_ecs_fixes
+    from reconciler.sandbox.seed import seed_sandbox
+
+    install_ecs_fixes()
+    with mock_aws():
+        seed_sandbox(None, REGION)
+        yield pipeline.connect(AwsSettings(region=REGION))

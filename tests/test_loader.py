@@ -1,0 +1,195 @@
+"""Loading manifests: every bad input is reported with its place, all at once, and nothing else runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import loader
+from reconciler.errors import ManifestError
+from reconciler.model.keys import Kind
+
+from .conftest import FIXTURES, MANIFESTS
+
+TD_HEAD = "apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata:\n  name: app\nspec:\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def problems(tmp_path: Path, variables: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ManifestError) as info:
+        loader.load([str(tmp_path)], variables)
+    return [p.render() for p in info.value.problems]
+
+
+def test_examples_load() -> None:
+    """The shipped examples and every task definition fixture are valid."""
+    shipped = loader.load([str(MANIFESTS)])
+    assert {m.kind for m in shipped.manifests} == set(Kind)
+    fixtures = loader.load([str(FIXTURES / "taskdefs")])
+    assert len(fixtures.manifests) >= 12
+
+
+def test_malformed_yaml_names_file_line_and_column(tmp_path: Path) -> None:
+    """Broken indentation is reported as file:line:col."""
+    write(tmp_path, "broken.yaml", TD_HEAD + "  containerDefinitions:\n    - name: web\n     image: nginx\n")
+    [message] = problems(tmp_path)
+    assert "broken.yaml:8:" in message
+    assert "invalid YAML" in message
+
+
+def test_wrong_type_names_the_field(tmp_path: Path) -> None:
+    """A string where AWS wants an integer is an error at that value's position."""
+    write(tmp_path, "td.yaml", TD_HEAD + "  containerDefinitions:\n    - name: web\n      image: nginx\n"
+                                         "      memory: lots\n")
+    [message] = problems(tmp_path)
+    assert "td.yaml:9:15" in message
+    assert "spec.containerDefinitions[0].memory" in message
+    assert "integer" in message
+
+
+def test_unknown_field_suggests_the_right_one(tmp_path: Path) -> None:
+    """A misspelt field is refused with a did-you-mean hint, located at the key."""
+    write(tmp_path, "td.yaml", TD_HEAD + "  containerDefinitions:\n    - name: web\n      imagee: nginx\n"
+                                         "      memory: 128\n")
+    messages = problems(tmp_path)
+    assert any("td.yaml:8:7" in m and "unknown field 'imagee'; did you mean 'image'?" in m for m in messages)
+    assert any("missing required field 'image'" in m for m in messages)
+
+
+def test_unknown_kind_suggests_the_right_one(tmp_path: Path) -> None:
+    """An unknown kind lists the kinds and suggests the closest."""
+    write(tmp_path, "x.yaml", "apiVersion: reconciler/v1\nkind: Servce\nmetadata:\n  name: a\nspec: {}\n")
+    [message] = problems(tmp_path)
+    assert "x.yaml:2:7" in message
+    assert "unknown kind 'Servce'" in message and "did you mean 'Service'" in message
+
+
+def test_enum_values_are_checked(tmp_path: Path) -> None:
+    """Values outside an AWS enum are refused, naming the allowed ones."""
+    write(tmp_path, "td.yaml", TD_HEAD + "  networkMode: bridged\n  containerDefinitions:\n"
+                                         "    - {name: web, image: nginx, memory: 128}\n")
+    [message] = problems(tmp_path)
+    assert "spec.networkMode" in message and "'awsvpc'" in message and "'bridged'" in message
+
+
+def test_duplicate_names_are_refused(tmp_path: Path) -> None:
+    """Two manifests for one resource: both places are named."""
+    doc = TD_HEAD + "  containerDefinitions:\n    - {name: web, image: nginx, memory: 128}\n"
+    write(tmp_path, "a.yaml", doc)
+    write(tmp_path, "b/b.yaml", doc)
+    [message] = problems(tmp_path)
+    assert "duplicate TaskDefinition 'app'" in message and "a.yaml:1:1" in message and "b.yaml" in message
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
+    """A key given twice in one mapping is an error, not a silent override."""
+    write(tmp_path, "td.yaml", TD_HEAD + "  cpu: '256'\n  cpu: '512'\n  containerDefinitions: []\n")
+    [message] = problems(tmp_path)
+    assert "td.yaml:7:" in message and "duplicate" in message
+
+
+def test_unset_variable_is_an_error_never_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """${VAR} without a value or default is an error at its position."""
+    monkeypatch.delenv("IMAGE_TAG", raising=False)
+    write(tmp_path, "td.yaml", TD_HEAD + "  containerDefinitions:\n    - name: web\n"
+                                         "      image: nginx:${IMAGE_TAG}\n      memory: 128\n")
+    [message] = problems(tmp_path)
+    assert "td.yaml:8:14" in message and "${IMAGE_TAG} is not set" in message
+
+
+def test_variables_from_env_var_flag_and_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--var beats the environment; ${X:-d} falls back to d; $${X} stays literal."""
+    monkeypatch.setenv("IMAGE_TAG", "from-env")
+    write(tmp_path, "td.yaml", TD_HEAD + "  containerDefinitions:\n    - name: web\n"
+                                         "      image: nginx:${IMAGE_TAG}\n      memory: ${MEM:-256}\n"
+                                         "      command: [echo, '$${HOME}']\n")
+    [m] = loader.load([str(tmp_path)], {"IMAGE_TAG": "1.2.3"}).manifests
+    container = m.spec["containerDefinitions"][0]
+    assert container["image"] == "nginx:1.2.3"
+    assert container["memory"] == 256
+    assert container["command"] == ["echo", "${HOME}"]
+
+
+def test_numbers_where_aws_wants_strings_are_accepted(tmp_path: Path) -> None:
+    """cpu: 256 (a number) becomes the string AWS expects."""
+    write(tmp_path, "td.yaml", TD_HEAD + "  cpu: 256\n  memory: 512\n  containerDefinitions:\n"
+                                         "    - {name: web, image: nginx, memory: 128}\n")
+    [m] = loader.load([str(tmp_path)]).manifests
+    assert m.spec["cpu"] == "256" and m.spec["memory"] == "512"
+
+
+def test_empty_directory_is_an_error(tmp_path: Path) -> None:
+    """No manifests at all is refused rather than read as "delete nothing"."""
+    [message] = problems(tmp_path)
+    assert "no manifests" in message
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    """A path that does not exist is named."""
+    with pytest.raises(ManifestError) as info:
+        loader.load([str(tmp_path / "nope")])
+    assert "nope" in str(info.value)
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    """Errors in several files are all listed, not only the first."""
+    write(tmp_path, "a.yaml", TD_HEAD + "  containerDefinitions: nope\n")
+    write(tmp_path, "b.yaml", "apiVersion: reconciler/v1\nkind: Nope\nmetadata: {name: x}\nspec: {}\n")
+    messages = problems(tmp_path)
+    assert any("a.yaml" in m for m in messages) and any("b.yaml" in m for m in messages)
+
+
+def test_several_documents_per_file(tmp_path: Path) -> None:
+    """`---` separates documents; empty documents are ignored."""
+    doc = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata:\n  name: {}\nspec: {{}}\n"
+    write(tmp_path, "all.yml", "---\n" + doc.format("a") + "---\n---\n" + doc.format("b"))
+    ms = loader.load([str(tmp_path)])
+    assert [m.name for m in ms.manifests] == ["a", "b"]
+    assert ms.manifests[1].source.line == 9
+
+
+def test_document_that_is_not_a_mapping(tmp_path: Path) -> None:
+    """A list or scalar document is refused with its position."""
+    write(tmp_path, "x.yaml", "- just\n- a list\n")
+    [message] = problems(tmp_path)
+    assert "x.yaml" in message and "not a mapping" in message
+
+
+def test_invalid_names_are_refused(tmp_path: Path) -> None:
+    """Names follow AWS's rules for the kind (ECR: lower case)."""
+    write(tmp_path, "r.yaml", "apiVersion: reconciler/v1\nkind: Repository\nmetadata:\n  name: Web_App\nspec: {}\n")
+    [message] = problems(tmp_path)
+    assert "r.yaml:4:9" in message and "invalid Repository name 'Web_App'" in message
+
+
+def test_wrong_api_version(tmp_path: Path) -> None:
+    """apiVersion must be reconciler/v1."""
+    write(tmp_path, "c.yaml", "apiVersion: v1\nkind: Cluster\nmetadata:\n  name: a\nspec: {}\n")
+    [message] = problems(tmp_path)
+    assert "c.yaml:1:13" in message and "reconciler/v1" in message
+
+
+def test_alias_bombs_are_refused(tmp_path: Path) -> None:
+    """YAML aliases that expand without bound are refused before anything uses them."""
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i, name in enumerate("bcdefgh"):
+        prev = "a" if i == 0 else "bcdefgh"[i - 1]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    [message] = problems(tmp_path)
+    assert "bomb.yaml" in message and "more than" in message
+
+
+def test_service_without_task_definition(tmp_path: Path) -> None:
+    """A service must name its task definition (AWS only omits it for external controllers)."""
+    write(tmp_path, "s.yaml", "apiVersion: reconciler/v1\nkind: Service\nmetadata:\n  name: web\n"
+                              "spec:\n  cluster: demo\n")
+    [message] = problems(tmp_path)
+    assert "s.yaml:6:3" in message and "missing required field 'taskDefinition'" in message
