@@ -19,7 +19,7 @@ from typing import Any
 from reconciler import __version__, loader, log, pipeline, variables
 from reconciler.apply.executor import refusal
 from reconciler.aws.clients import AwsSettings
-from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.errors import ReconcilerError
 from reconciler.model import specs
 from reconciler.model.plan import Outcome, Plan
 from reconciler.planning import render

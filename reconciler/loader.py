@@ -9,8 +9,8 @@ manifests. Every problem names `file:line:col`, the document and the field path.
 from __future__ import annotations
 
 import difflib
-import re
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path

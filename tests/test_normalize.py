@@ -120,3 +120,13 @@ def test_cluster_output_is_not_drift() -> None:
     desired = canonical(Kind.CLUSTER, {"settings": described.get("settings", []),
                                        "capacityProviders": list(reversed(described.get("capacityProviders", [])))})
     assert diff(left_scoped(canonical(Kind.CLUSTER, described), desired), desired) == ()
+
+
+def test_diff_names_fields_even_when_most_keys_change() -> None:
+    """deepdiff would report a mostly-changed map as one root change; we always name the fields."""
+    from reconciler.planning.diff import diff as field_diff
+
+    changes = field_diff({"settings": {"containerInsights": "disabled"}},
+                         {"settings": {"containerInsights": "enabled"}, "capacityProviders": ["FARGATE"],
+                          "tags": {"team": "a"}})
+    assert [c.path for c in changes] == ["capacityProviders", "settings[containerInsights]", "tags"]

@@ -62,7 +62,8 @@ def actions(plan: object) -> dict[str, str]:
 
 def test_create_everything_in_dependency_order(tmp_path: Path) -> None:
     """An empty account: creates, task definitions before services; the ARN is known after apply."""
-    ms = load(tmp_path, TASKDEF, service(), "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: main}\nspec: {}\n")
+    cluster = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: main}\nspec: {}\n"
+    ms = load(tmp_path, TASKDEF, service(), cluster)
     plan = build_plan(ms, LiveState())
     assert [str(c.key) for c in plan.changes] == ["Cluster/main", "TaskDefinition/app", "Service/main/web"]
     assert set(actions(plan).values()) == {"create"}

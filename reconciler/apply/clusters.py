@@ -20,7 +20,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
         return "created"
     assert change.arn is not None
     fields = changed_fields(change)
-    done = []
+    done: list[str] = []
     update: dict[str, Any] = {f: m.spec[f] for f in UPDATE_CLUSTER_FIELDS if f in fields and f in m.spec}
     if update:
         ctx.ecs.update_cluster(cluster=m.name, **update)

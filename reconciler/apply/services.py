@@ -42,7 +42,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
             update[name] = deep_merge(live.get(name), m.spec[name])
     if "taskDefinition" in fields:
         update["taskDefinition"] = task_definition
-    done = []
+    done: list[str] = []
     if update:
         ctx.ecs.update_service(cluster=m.cluster, service=m.name, **update)
         done.extend(update)

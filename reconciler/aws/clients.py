@@ -35,7 +35,7 @@ class MutationLog:
 
     calls: list[str] = field(default_factory=list)
 
-    def hook(self, event_name: str, **_: Any) -> None:
+    def hook(self, event_name: str, **kwargs: Any) -> None:
         # event_name: before-call.<service>.<Operation>
         _, service, operation = event_name.split(".", 2)
         if not operation.startswith(READ_PREFIXES):
@@ -59,7 +59,7 @@ def make_clients(settings: AwsSettings) -> Clients:
     )
     region = session.region_name or "us-east-1"
     config = Config(
-        retries={"mode": "adaptive", "max_attempts": 8},
+        retries={"mode": "adaptive", "total_max_attempts": 8},
         user_agent_extra=f"reconciler/{__version__}",
         connect_timeout=10,
         read_timeout=60,

@@ -21,7 +21,7 @@ class KnownAfterApply(str):
     """A value only known once an earlier step ran (e.g. the ARN of a revision not yet registered)."""
 
     def __repr__(self) -> str:
-        return f"(known after apply: {str(self)})"
+        return f"(known after apply: {self!s})"
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,9 @@ def _python_type(shape: Shape, models: dict[str, type[BaseModel]]) -> Any:
         return list[_python_type(shape.member, models)]  # type: ignore[misc]
     if isinstance(shape, MapShape):
         return dict[str, _python_type(shape.value, models)]  # type: ignore[misc]
-    if shape.type_name == "string" and shape.enum:
-        return Literal[tuple(shape.enum)]
+    enum = getattr(shape, "enum", None)
+    if shape.type_name == "string" and enum:
+        return Literal[tuple(enum)]
     return _SCALARS[shape.type_name]
 
 
@@ -172,21 +173,21 @@ class Metadata(BaseModel):
 @cache
 def document_model(kind: Kind) -> type[BaseModel]:
     """The whole manifest document of one kind: apiVersion, kind, metadata, spec."""
-    model: type[BaseModel] = create_model(
-        f"{kind.value}Manifest",
-        __config__=ConfigDict(extra="forbid"),
-        apiVersion=(Literal["reconciler/v1"], Field(...)),
-        kind=(Literal[kind.value], Field(...)),  # type: ignore[valid-type]
-        metadata=(Metadata, Field(...)),
-        spec=(spec_model(kind), Field(...)),
-    )
+    fields: dict[str, Any] = {
+        "apiVersion": (Literal["reconciler/v1"], Field(...)),
+        "kind": (Literal[kind.value], Field(...)),
+        "metadata": (Metadata, Field(...)),
+        "spec": (spec_model(kind), Field(...)),
+    }
+    model: type[BaseModel] = create_model(f"{kind.value}Manifest", __config__=ConfigDict(extra="forbid"), **fields)
     return model
 
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema of any manifest document (a union discriminated by `kind`)."""
-    union = Union[tuple(document_model(k) for k in Kind)]  # type: ignore[valid-type]  # noqa: UP007
-    adapter: TypeAdapter[Any] = TypeAdapter(Annotated[union, Field(discriminator="kind")])
+    union: Any = Union[tuple(document_model(k) for k in Kind)]  # noqa: UP007
+    annotated: Any = Annotated[union, Field(discriminator="kind")]
+    adapter: TypeAdapter[Any] = TypeAdapter(annotated)
     schema = adapter.json_schema()
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     schema["title"] = "reconciler manifest"

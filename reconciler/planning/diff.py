@@ -17,10 +17,7 @@ def render_path(parts: list[Any]) -> str:
     out = ""
     keyed_parent = False
     for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            keyed_parent = False
-        elif keyed_parent:
+        if isinstance(part, int) or keyed_parent:
             out += f"[{part}]"
             keyed_parent = False
         else:
@@ -33,7 +30,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldChange, ..
     """What changes when `before` (live) becomes `after` (desired)."""
     if before == after:
         return ()
-    result = DeepDiff(before, after, verbose_level=2, view="tree")
+    # threshold_to_diff_deeper=0: always name the fields, even when most keys of a map changed.
+    result = DeepDiff(before, after, verbose_level=2, view="tree", threshold_to_diff_deeper=0)
     changes: dict[str, FieldChange] = {}
     for report_type, items in result.items():
         for item in items:
