@@ -20,7 +20,7 @@ demo: $(STAMP)
 	bash scripts/demo.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/ruff check reconciler tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy reconciler

@@ -1,0 +1,172 @@
+"""The `reconciler` command as a user runs it: a `reconciler sandbox` process, and the CLI talking to it
+over HTTP through AWS_ENDPOINT_URL. Checks stdout/stderr separation, exit codes and convergence."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from .conftest import MANIFESTS, REGION
+
+pytestmark = pytest.mark.server
+CLI = str(Path(sys.executable).parent / "reconciler")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[dict[str, str]]:
+    """One `reconciler sandbox` process for the module; tests use their own resource names."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, NO_COLOR="1",
+               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    proc = subprocess.Popen([CLI, "sandbox", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=2)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                assert proc.poll() is None, "sandbox exited"
+                assert time.monotonic() < deadline, "sandbox did not start"
+                time.sleep(0.2)
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def ecs(env: dict[str, str]) -> object:
+    return boto3.client("ecs", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def named(tmp_path: Path, suffix: str) -> Path:
+    """The example manifests with every name made unique to one test."""
+    target = tmp_path / "m"
+    shutil.copytree(MANIFESTS, target)
+    for path in target.glob("*.yaml"):
+        text = path.read_text().replace("name: web\n", f"name: web-{suffix}\n")
+        text = text.replace("name: demo\n", f"name: demo-{suffix}\n")
+        text = text.replace("cluster: demo\n", f"cluster: demo-{suffix}\n")
+        text = text.replace("taskDefinition: web\n", f"taskDefinition: web-{suffix}\n")
+        text = text.replace(".amazonaws.com/web:", f".amazonaws.com/web-{suffix}:")
+        path.write_text(text)
+    return target
+
+
+def test_plan_apply_plan_over_http(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """plan (exit 2 with changes) -> apply (exit 0) -> plan (exit 0, all noop); JSON only on stdout."""
+    m = str(named(tmp_path, "a"))
+    first = run(sandbox, "plan", m, "-o", "json", "--detailed-exitcode")
+    assert first.returncode == 2, first.stderr
+    doc = json.loads(first.stdout)
+    assert doc["summary"]["create"] == 4 and {c["action"] for c in doc["changes"]} == {"create"}
+    assert '"event"' in first.stderr  # logs are JSON lines on stderr when not a terminal
+    applied = run(sandbox, "apply", m)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Live state matches the manifests." in applied.stdout
+    second = run(sandbox, "plan", m, "-o", "json", "--detailed-exitcode")
+    assert second.returncode == 0, second.stdout
+    assert {c["action"] for c in json.loads(second.stdout)["changes"]} == {"noop"}
+    again = run(sandbox, "apply", m)
+    assert again.returncode == 0 and "No changes." in again.stdout
+
+
+def test_update_plan_names_the_field_in_every_format(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """A changed desiredCount shows as one update in text, JSON and markdown."""
+    m = named(tmp_path, "b")
+    assert run(sandbox, "apply", str(m)).returncode == 0
+    path = m / "web-service.yaml"
+    path.write_text(path.read_text().replace("desiredCount: 2", "desiredCount: 4"))
+    doc = json.loads(run(sandbox, "plan", str(m), "-o", "json").stdout)
+    [change] = [c for c in doc["changes"] if c["action"] != "noop"]
+    assert change["kind"] == "Service" and change["action"] == "update"
+    assert change["fields"] == [{"path": "desiredCount", "before": 2, "after": 4}]
+    text = run(sandbox, "plan", str(m)).stdout
+    assert "~ Service/demo-b/web-b" in text and "desiredCount: 2 → 4" in text
+    assert "Plan: 0 to create, 1 to update" in text
+    markdown = run(sandbox, "plan", str(m), "-o", "markdown").stdout
+    assert "### reconciler plan" in markdown and "`desiredCount`" in markdown
+    assert run(sandbox, "apply", str(m)).returncode == 0
+    [service] = ecs(sandbox).describe_services(cluster="demo-b", services=["web-b"])["services"]  # type: ignore[attr-defined]
+    assert service["desiredCount"] == 4
+
+
+def test_bad_input_exits_1_names_the_file_and_changes_nothing(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """validate, plan and apply all refuse a malformed manifest before any AWS call."""
+    (tmp_path / "broken.yaml").write_text("apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata:\n"
+                                          "  name: x\nspec:\n  containerDefinitions:\n    - name: web\n"
+                                          "     image: nginx\n")
+    before = ecs(sandbox).list_task_definitions()["taskDefinitionArns"]  # type: ignore[attr-defined]
+    for verb in ("validate", "plan", "apply"):
+        result = run(sandbox, verb, str(tmp_path))
+        assert result.returncode == 1, verb
+        assert "broken.yaml:8:" in result.stderr and result.stdout == ""
+    assert ecs(sandbox).list_task_definitions()["taskDefinitionArns"] == before  # type: ignore[attr-defined]
+
+
+def test_dangling_reference_refuses_apply(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """A service naming a cluster that exists nowhere: plan exit 1, apply exit 1, nothing created."""
+    (tmp_path / "s.yaml").write_text("apiVersion: reconciler/v1\nkind: Service\nmetadata:\n  name: orphan\n"
+                                     "spec:\n  cluster: nowhere\n  taskDefinition: nope\n")
+    plan = run(sandbox, "plan", str(tmp_path))
+    assert plan.returncode == 1 and "cluster 'nowhere'" in plan.stdout
+    apply = run(sandbox, "apply", str(tmp_path))
+    assert apply.returncode == 1 and "nothing was applied" in apply.stderr
+
+
+def test_unset_variable_and_var_flag(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """${VAR} without a value fails with its place; --var provides it."""
+    (tmp_path / "c.yaml").write_text("apiVersion: reconciler/v1\nkind: Cluster\nmetadata:\n"
+                                     "  name: ${CLUSTER_NAME}\nspec: {}\n")
+    missing = run(sandbox, "plan", str(tmp_path))
+    assert missing.returncode == 1 and "c.yaml:4:9" in missing.stderr and "${CLUSTER_NAME}" in missing.stderr
+    given = run(sandbox, "plan", str(tmp_path), "--var", "CLUSTER_NAME=from-var", "-o", "json")
+    assert given.returncode == 0
+    assert json.loads(given.stdout)["changes"][0]["name"] == "from-var"
+
+
+def test_schema_is_json_schema_of_every_kind() -> None:
+    """`reconciler schema` prints a JSON Schema covering all kinds."""
+    result = subprocess.run([CLI, "schema"], capture_output=True, text=True, timeout=120)
+    schema = json.loads(result.stdout)
+    assert result.returncode == 0 and "$defs" in schema
+    kinds = {"RepositoryManifest", "ClusterManifest", "TaskDefinitionManifest", "ServiceManifest"}
+    assert kinds <= set(schema["$defs"])
+
+
+def test_help_teaches() -> None:
+    """--help lists the commands and examples; plan --help documents exit codes."""
+    top = subprocess.run([CLI, "--help"], capture_output=True, text=True, timeout=60).stdout
+    for word in ("validate", "plan", "apply", "schema", "sandbox", "examples:"):
+        assert word in top
+    plan = subprocess.run([CLI, "plan", "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert "--detailed-exitcode" in plan and "exit codes" in plan
