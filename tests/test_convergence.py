@@ -164,3 +164,71 @@ def test_bad_input_makes_no_aws_call_that_changes_anything(aws: Any, tmp_path: P
 
     assert len(refusal(plan, allow_replace=False)) == 2
     assert aws.clients.mutations.calls == []
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def test_updates_of_every_kind_converge(aws: Any, tmp_path: Path) -> None:
+    """Repository settings and policies, cluster settings and capacity providers, tags: each update
+    plans the fields it changes, applies, and converges."""
+    m = tmp_path / "m"
+    shutil.copytree(MANIFESTS, m)
+    assert_converges(aws, [str(m)])
+    edit(m / "repository.yaml", "imageTagMutability: IMMUTABLE", "imageTagMutability: MUTABLE")
+    edit(m / "repository.yaml", "scanOnPush: true", "scanOnPush: false")
+    edit(m / "repository.yaml", "countNumber: 30", "countNumber: 10")
+    edit(m / "repository.yaml", "      Value: platform\n", "      Value: payments\n  repositoryPolicy:\n"
+         "    Version: '2012-10-17'\n    Statement:\n      - Sid: pull\n        Effect: Allow\n"
+         "        Principal: {AWS: 'arn:aws:iam::123456789012:root'}\n        Action: [ecr:BatchGetImage]\n")
+    edit(m / "cluster.yaml", "value: enabled", "value: disabled")
+    edit(m / "cluster.yaml", "capacityProviders: [FARGATE, FARGATE_SPOT]", "capacityProviders: [FARGATE]")
+    edit(m / "web-taskdef.yaml", "      value: web\n", "      value: web2\n")
+    plan = plan_of(aws, [str(m)])
+    fields = {str(c.key): sorted(f.path for f in c.fields) for c in plan.changes if c.is_change}
+    assert fields == {
+        "Repository/web": ["imageScanningConfiguration.scanOnPush", "imageTagMutability",
+                           "lifecyclePolicy.rules[0].selection.countNumber", "repositoryPolicy", "tags[team]"],
+        "Cluster/demo": ["capacityProviders", "settings[containerInsights]"],
+        "TaskDefinition/web": ["tags[app]"],
+    }
+    [td] = [c for c in plan.changes if str(c.key) == "TaskDefinition/web"]
+    assert td.reason == "retags the latest revision"
+    assert_converges(aws, [str(m)])
+    assert aws.ecs.latest_task_definition_arn("web").endswith(":1"), "a tag change registered a revision"
+
+
+def test_replace_is_refused_without_allow_replace_and_done_with_it(aws: Any, tmp_path: Path) -> None:
+    """launchType cannot change in place: plan says replace; apply refuses; with --allow-replace the
+    service is deleted, waited for until INACTIVE, and created again."""
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.executor import apply_plan, refusal
+
+    m = tmp_path / "m"
+    shutil.copytree(MANIFESTS, m)
+    assert_converges(aws, [str(m)])
+    edit(m / "web-service.yaml", "  launchType: FARGATE\n",
+         "  capacityProviderStrategy:\n    - {capacityProvider: FARGATE_SPOT, weight: 1}\n  launchType: EC2\n")
+    edit(m / "web-service.yaml", "  launchType: EC2\n", "")
+    plan = plan_of(aws, [str(m)])
+    [svc] = [c for c in plan.changes if c.is_change]
+    assert svc.action is Action.UPDATE  # strategy changes are updatable
+    edit(m / "web-service.yaml", "  capacityProviderStrategy:\n    - {capacityProvider: FARGATE_SPOT, weight: 1}\n",
+         "  launchType: FARGATE\n  schedulingStrategy: DAEMON\n")
+    edit(m / "web-service.yaml", "  desiredCount: 2\n", "")
+    plan = plan_of(aws, [str(m)])
+    [svc] = [c for c in plan.changes if c.is_change]
+    assert svc.action is Action.REPLACE and svc.replace_fields == ("schedulingStrategy",)
+    assert refusal(plan, allow_replace=False)
+    assert refusal(plan, allow_replace=True) == []
+    manifests = loader.load([str(m)])
+    plan, live = pipeline.plan(manifests, aws, OWNER)
+    ctx = ApplyContext(ecs=aws.ecs, ecr=aws.ecr, live=live, owner=OWNER, poll_seconds=0.1)
+    result = apply_plan(plan, manifests, ctx)
+    assert result.ok, result.outcomes
+    assert [o.message for o in result.outcomes if o.status == "applied"] == ["deleted and created on web:1"]
+    assert aws.ecs.describe_services("demo", ["web"])["web"]["schedulingStrategy"] == "DAEMON"
+    assert not plan_of(aws, [str(m)]).has_changes

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reconciler.model.plan import Action, ApplyResult, FieldChange, Plan, ResourceChange
+from reconciler.planning.diff import render_path
 
 GLYPH = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: "="}
 STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red",
@@ -32,12 +33,22 @@ def _field_lines(change: ResourceChange) -> list[tuple[str, str]]:
     """(glyph, text) per field: the before/after of updates, the top-level values of creates."""
     lines: list[tuple[str, str]] = []
     if change.action is Action.CREATE and change.desired:
-        for key, value in change.desired.items():
-            lines.append(("+", f"{key}: {_value(value)}"))
+        for path, value in _leaves(change.desired):
+            lines.append(("+", f"{path}: {_value(value)}"))
         return lines
     for f in change.fields:
         lines.append(_field_line(f))
     return lines
+
+
+def _leaves(value: Any, parts: tuple[Any, ...] = ()) -> list[tuple[str, Any]]:
+    """Flatten maps into (path, value) pairs, paths written as the diff writes them."""
+    if isinstance(value, dict) and value:
+        out: list[tuple[str, Any]] = []
+        for key, item in value.items():
+            out.extend(_leaves(item, (*parts, key)))
+        return out
+    return [(render_path(list(parts)), value)]
 
 
 def _field_line(f: FieldChange) -> tuple[str, str]:

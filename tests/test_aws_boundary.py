@@ -1,0 +1,86 @@
+"""The AWS boundary: transient errors are retried by botocore, AWS errors are translated, and reads
+respect AWS's batch limits (the sandbox refuses more than 10 names per DescribeServices, as AWS does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from reconciler import loader, pipeline
+from reconciler.errors import AwsError
+
+CLUSTER = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata:\n  name: many\nspec: {}\n"
+TASKDEF = ("apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata:\n  name: app\nspec:\n"
+           "  containerDefinitions:\n    - {name: app, image: nginx, memory: 64}\n")
+
+
+class Throttle:
+    """Answer the first `times` calls with a ThrottlingException, then let moto answer."""
+
+    def __init__(self, times: int) -> None:
+        self.left = times
+        self.sent = 0
+
+    def __call__(self, request: Any, **kwargs: Any) -> AWSResponse | None:
+        self.sent += 1
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        body = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+        return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body))
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **kwargs: Any) -> Any:
+        yield self.body
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep retries fast: botocore's backoff sleeps are not what is under test."""
+    import botocore.retries.adaptive as adaptive
+    import botocore.retries.standard as standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(adaptive.ClientRateLimiter, "on_sending_request", lambda self, request, **kw: None)
+
+
+def test_throttling_is_retried(aws: Any) -> None:
+    """Two throttled DescribeClusters calls, then success: the plan is made."""
+    throttle = Throttle(2)
+    aws.clients.ecs.meta.events.register_first("before-send.ecs.DescribeClusters", throttle)
+    found = aws.ecs.describe_clusters(["nope"])
+    assert found == {} and throttle.sent == 3
+
+
+def test_persistent_throttling_becomes_an_aws_error(aws: Any) -> None:
+    """Throttled beyond the retry budget: a clear AwsError, not a traceback."""
+    aws.clients.ecs.meta.events.register_first("before-send.ecs.DescribeClusters", Throttle(100))
+    with pytest.raises(AwsError) as info:
+        aws.ecs.describe_clusters(["x"])
+    assert info.value.code == "ThrottlingException" and "DescribeClusters" in str(info.value)
+
+
+def test_more_than_ten_services_are_read_in_batches(aws: Any, tmp_path: Path) -> None:
+    """25 services in one cluster: DescribeServices is called in batches of at most 10, and converges."""
+    docs = [CLUSTER, TASKDEF]
+    for i in range(25):
+        docs.append(f"apiVersion: reconciler/v1\nkind: Service\nmetadata:\n  name: svc-{i:02d}\nspec:\n"
+                    f"  cluster: many\n  taskDefinition: app\n  desiredCount: 1\n  launchType: EC2\n")
+    (tmp_path / "all.yaml").write_text("---\n".join(docs))
+    manifests = loader.load([str(tmp_path)])
+    calls: list[int] = []
+    aws.clients.ecs.meta.events.register(
+        "provide-client-params.ecs.DescribeServices", lambda params, **_: calls.append(len(params["services"])))
+    plan, live = pipeline.plan(manifests, aws, "reconciler")
+    assert pipeline.apply(plan, live, manifests, aws, "reconciler").ok
+    calls.clear()
+    after, _ = pipeline.plan(manifests, aws, "reconciler")
+    assert not after.has_changes
+    assert calls == [10, 10, 5]
