@@ -200,6 +200,15 @@ def paginate(
     return page, token
 
 
+def paged_result(
+    response: Any, keys: Sequence[str], result_key: str, *, default_page: int, max_page: int
+) -> ActionResult:
+    """An ECS list response: one page of ``keys`` under ``result_key``, with maxResults/nextToken honoured."""
+    page, token = paginate(keys, keys, response._get_param("maxResults"), response._get_param("nextToken"),
+                           default_page=default_page, max_page=max_page, error=InvalidParameterException)
+    return ActionResult({result_key: page, "nextToken": token})
+
+
 def _task_definition_sort_key(arn: str) -> tuple[str, int]:
     family, _, revision = arn.split("/")[-1].rpartition(":")
     return family, int(revision)
@@ -338,16 +347,7 @@ def fix_list_clusters() -> None:
     def make_response(_original: Any) -> Callable[..., Any]:
         def list_clusters(self: Any) -> ActionResult:
             arns = self.ecs_backend.list_clusters()
-            page, token = paginate(
-                arns,
-                arns,
-                self._get_param("maxResults"),
-                self._get_param("nextToken"),
-                default_page=100,
-                max_page=100,
-                error=InvalidParameterException,
-            )
-            return ActionResult({"clusterArns": page, "nextToken": token})
+            return paged_result(self, arns, "clusterArns", default_page=100, max_page=100)
 
         return list_clusters
 
@@ -369,16 +369,7 @@ def fix_list_task_definitions() -> None:
             )
             descending = (self._get_param("sort") or "ASC") == "DESC"
             arns = sorted(arns, key=_task_definition_sort_key, reverse=descending)
-            page, token = paginate(
-                arns,
-                arns,
-                self._get_param("maxResults"),
-                self._get_param("nextToken"),
-                default_page=100,
-                max_page=100,
-                error=InvalidParameterException,
-            )
-            return ActionResult({"taskDefinitionArns": page, "nextToken": token})
+            return paged_result(self, arns, "taskDefinitionArns", default_page=100, max_page=100)
 
         return list_task_definitions
 
@@ -407,16 +398,7 @@ def fix_list_task_definition_families() -> None:
                 if status == _INACTIVE and has_active:
                     continue
                 families.append(family)
-            page, token = paginate(
-                families,
-                families,
-                self._get_param("maxResults"),
-                self._get_param("nextToken"),
-                default_page=100,
-                max_page=100,
-                error=InvalidParameterException,
-            )
-            return ActionResult({"families": page, "nextToken": token})
+            return paged_result(self, families, "families", default_page=100, max_page=100)
 
         return list_task_definition_families
 
@@ -446,16 +428,7 @@ def fix_list_services() -> None:
                 self._get_param("schedulingStrategy"),
                 launch_type=self._get_param("launchType"),
             )
-            page, token = paginate(
-                arns,
-                arns,
-                self._get_param("maxResults"),
-                self._get_param("nextToken"),
-                default_page=10,
-                max_page=100,
-                error=InvalidParameterException,
-            )
-            return ActionResult({"serviceArns": page, "nextToken": token})
+            return paged_result(self, arns, "serviceArns", default_page=10, max_page=100)
 
         return list_services
 
