@@ -21,8 +21,10 @@ from reconciler.apply.executor import refusal
 from reconciler.aws.clients import AwsSettings
 from reconciler.errors import ReconcilerError
 from reconciler.model import specs
+from reconciler.model.manifest import parse_duration
 from reconciler.model.plan import Outcome, Plan
 from reconciler.planning import render
+from reconciler.progress import RolloutProgress
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -68,6 +70,9 @@ def _manifest_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _owner_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="retry service revisions whose rollout failed before (normally held until the "
+                             "manifest changes)")
     parser.add_argument("--owner", default=os.environ.get("RECONCILER_OWNER", "reconciler"),
                         help="owner id written to and checked on the reconciler:managed-by tag "
                              "(default: $RECONCILER_OWNER or 'reconciler')")
@@ -113,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     _owner_args(p)
     p.add_argument("--allow-replace", action="store_true",
                    help="permit changes AWS can only make by deleting and re-creating the resource")
+    p.add_argument("--no-wait", action="store_true",
+                   help="return after the API calls instead of waiting for service rollouts to finish")
+    p.add_argument("--timeout", default="10m", metavar="DURATION",
+                   help="how long to wait for each service rollout (default 10m; per service: annotation "
+                        "reconciler.io/rollout-timeout)")
+    p.add_argument("--poll", default="5s", metavar="DURATION", help=argparse.SUPPRESS)
 
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of manifests (for editors)",
                    description="Print the JSON Schema of all manifest kinds, generated from the AWS API "
@@ -193,18 +204,28 @@ def _print_plan(plan: Plan, output: str, show_noop: bool = False) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     manifests = _load(args)
     with _aws(args) as conn:
-        plan, _ = pipeline.plan(manifests, conn, args.owner, frozenset(args.adopt))
+        plan, _ = pipeline.plan(manifests, conn, args.owner, frozenset(args.adopt), args.retry_failed)
     _print_plan(plan, args.output, args.show_unchanged)
     if plan.errors:
         return EXIT_ERROR
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
 
 
+def _duration(text: str, option: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ReconcilerError(f"{option}: {exc}") from exc
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     manifests = _load(args)
+    timeout = _duration(args.timeout, "--timeout")
+    poll = _duration(args.poll, "--poll")
     console = _console()
+    adopt = frozenset(args.adopt)
     with _aws(args) as conn:
-        plan, live = pipeline.plan(manifests, conn, args.owner, frozenset(args.adopt))
+        plan, live = pipeline.plan(manifests, conn, args.owner, adopt, args.retry_failed)
         console.print(render.to_text(plan))
         reasons = refusal(plan, args.allow_replace)
         if reasons:
@@ -219,19 +240,36 @@ def cmd_apply(args: argparse.Namespace) -> int:
         def report(outcome: Outcome) -> None:
             if outcome.status == "unchanged":
                 return
-            colour = {"applied": "green", "failed": "bold red", "skipped": "yellow"}[outcome.status]
+            colour = {"applied": "green", "failed": "bold red", "skipped": "yellow", "held": "yellow"}[outcome.status]
             console.print(f"[{colour}]{outcome.status:>8}[/{colour}] {outcome.key}: {outcome.message}",
                           markup=True, highlight=False)
             log.get().info("Applied change", resource=str(outcome.key), action=outcome.action.value,
                            status=outcome.status, detail=outcome.message)
 
-        result = pipeline.apply(plan, live, manifests, conn, args.owner, report)
+        result, rollouts = pipeline.apply(plan, live, manifests, conn, args.owner, report, timeout)
+        rollouts_ok = True
+        if rollouts and not args.no_wait:
+            console.print()
+            console.print(f"Waiting for {len(rollouts)} service rollout(s) (timeout {args.timeout} each)...")
+            with RolloutProgress(console) as progress:
+                outcomes = pipeline.wait(rollouts, conn, progress, poll)
+            for rollout in outcomes:
+                if rollout.ok:
+                    console.print(f"[green]rolled out[/green] {rollout.key}: {rollout.message}", highlight=False)
+                else:
+                    console.print(f"[bold red]    FAILED[/bold red] {rollout.key}: {rollout.message}",
+                                  highlight=False)
+                    log.get().error("Rollout failed", resource=str(rollout.key), reason=rollout.message)
+            rollouts_ok = all(r.ok for r in outcomes)
         console.print()
         console.print(f"[bold]{render.result_text(result)}[/bold]")
-        if not result.ok:
-            _error("apply incomplete: what succeeded is in place; fix the errors above and apply again")
+        if not result.ok or not rollouts_ok:
+            _error("apply incomplete: what succeeded is in place; see the failures above")
             return EXIT_ERROR
-        after, _ = pipeline.plan(manifests, conn, args.owner, frozenset(args.adopt))
+        if args.no_wait and rollouts:
+            console.print(f"Not waiting for {len(rollouts)} rollout(s) (--no-wait); check with `reconciler plan`.")
+            return EXIT_OK
+        after, _ = pipeline.plan(manifests, conn, args.owner, adopt, args.retry_failed)
         if after.has_changes or after.errors:
             console.print(render.to_text(after))
             _error("live state still differs from the manifests after apply (see the plan above)")

@@ -25,7 +25,7 @@ from reconciler import variables
 from reconciler.errors import ManifestError, Problem
 from reconciler.model import specs
 from reconciler.model.keys import Kind, ResourceKey, SourceRef
-from reconciler.model.manifest import Manifest
+from reconciler.model.manifest import Manifest, annotation_problems
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000  # guards against alias ("billion laughs") expansion
@@ -219,6 +219,12 @@ def _load_document(file: str, index: int, document: Any, env_vars: Mapping[str, 
     if not re.fullmatch(ks.name_pattern, name):
         problem(f"invalid {kind.value} name {name!r}: {ks.name_rule}", ("metadata", "name"), label)
         return None
+    annotations = dict(model.metadata.annotations)  # type: ignore[attr-defined]
+    bad = annotation_problems(annotations)
+    for annotation, message in bad:
+        problem(message, ("metadata", "annotations", annotation), label)
+    if bad:
+        return None
     spec = model.spec.model_dump(mode="json", exclude_none=True, exclude_unset=True, by_alias=True)  # type: ignore[attr-defined]
     pos = _position(document, ())
     return Manifest(
@@ -227,7 +233,7 @@ def _load_document(file: str, index: int, document: Any, env_vars: Mapping[str, 
         spec=spec,
         source=SourceRef(file, pos[0] if pos else 1, pos[1] if pos else 1),
         labels=dict(model.metadata.labels),  # type: ignore[attr-defined]
-        annotations=dict(model.metadata.annotations),  # type: ignore[attr-defined]
+        annotations=annotations,
     )
 
 

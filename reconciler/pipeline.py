@@ -16,6 +16,7 @@ from reconciler.loader import ManifestSet
 from reconciler.model.live import LiveState
 from reconciler.model.plan import ApplyResult, Outcome, Plan
 from reconciler.planning.planner import build_plan
+from reconciler.rollouts.wait import DEFAULT_TIMEOUT_SECONDS, Reporter, RolloutResult, RolloutTarget, wait_for_rollouts
 
 SANDBOX_REGION = "us-east-1"
 
@@ -42,13 +43,20 @@ def sandbox_settings(region: str | None) -> Iterator[AwsSettings]:
                           access_key="testing", secret_key="testing")
 
 
-def plan(manifests: ManifestSet, conn: Connection, owner: str,
-         adopt: frozenset[str] = frozenset()) -> tuple[Plan, LiveState]:
+def plan(manifests: ManifestSet, conn: Connection, owner: str, adopt: frozenset[str] = frozenset(),
+         retry_failed: bool = False) -> tuple[Plan, LiveState]:
     live = read_live(manifests, conn.ecs, conn.ecr)
-    return build_plan(manifests, live, owner=owner, adopt=adopt), live
+    return build_plan(manifests, live, owner=owner, adopt=adopt, retry_failed=retry_failed), live
 
 
 def apply(plan_: Plan, live: LiveState, manifests: ManifestSet, conn: Connection, owner: str,
-          report: Callable[[Outcome], None] | None = None) -> ApplyResult:
-    ctx = ApplyContext(ecs=conn.ecs, ecr=conn.ecr, live=live, owner=owner)
-    return apply_plan(plan_, manifests, ctx, report)
+          report: Callable[[Outcome], None] | None = None,
+          rollout_timeout: float = DEFAULT_TIMEOUT_SECONDS) -> tuple[ApplyResult, list[RolloutTarget]]:
+    """Apply the plan; returns what was done and the service rollouts it started."""
+    ctx = ApplyContext(ecs=conn.ecs, ecr=conn.ecr, live=live, owner=owner, rollout_timeout=rollout_timeout)
+    return apply_plan(plan_, manifests, ctx, report), ctx.rollouts
+
+
+def wait(targets: list[RolloutTarget], conn: Connection, reporter: Reporter | None = None,
+         poll_seconds: float = 5.0) -> list[RolloutResult]:
+    return wait_for_rollouts(targets, conn.ecs, reporter=reporter, poll_seconds=poll_seconds)

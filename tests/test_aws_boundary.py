@@ -79,7 +79,7 @@ def test_more_than_ten_services_are_read_in_batches(aws: Any, tmp_path: Path) ->
     aws.clients.ecs.meta.events.register(
         "provide-client-params.ecs.DescribeServices", lambda params, **_: calls.append(len(params["services"])))
     plan, live = pipeline.plan(manifests, aws, "reconciler")
-    assert pipeline.apply(plan, live, manifests, aws, "reconciler").ok
+    assert pipeline.apply(plan, live, manifests, aws, "reconciler")[0].ok
     calls.clear()
     after, _ = pipeline.plan(manifests, aws, "reconciler")
     assert not after.has_changes

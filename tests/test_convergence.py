@@ -27,7 +27,7 @@ def apply_once(conn: Any, paths: list[str]) -> tuple[Plan, ApplyResult]:
     manifests = loader.load(paths)
     plan, live = pipeline.plan(manifests, conn, OWNER)
     assert not plan.errors, plan.errors
-    return plan, pipeline.apply(plan, live, manifests, conn, OWNER)
+    return plan, pipeline.apply(plan, live, manifests, conn, OWNER)[0]
 
 
 def assert_converges(conn: Any, paths: list[str]) -> None:

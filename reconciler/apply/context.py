@@ -15,6 +15,7 @@ from reconciler.model.live import LiveState
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import ResourceChange
 from reconciler.model.tags import ownership_tags, tags_to_map, user_tags
+from reconciler.rollouts.wait import DEFAULT_TIMEOUT_SECONDS, RolloutTarget
 
 
 @dataclass
@@ -24,6 +25,8 @@ class ApplyContext:
     live: LiveState
     owner: str
     registered: dict[str, str] = field(default_factory=dict)  # family -> ARN registered in this apply
+    rollouts: list[RolloutTarget] = field(default_factory=list)  # services whose rollout to wait for
+    rollout_timeout: float = DEFAULT_TIMEOUT_SECONDS
     replace_wait_seconds: float = 600.0
     poll_seconds: float = 2.0
 

@@ -40,12 +40,14 @@ def apply_plan(plan: Plan, manifests: ManifestSet, ctx: ApplyContext,
     for change in plan.changes:
         if change.action is Action.NOOP:
             outcome = Outcome(change.key, change.action, "unchanged")
+        elif change.held:
+            outcome = Outcome(change.key, change.action, "held", change.held)
         elif blocking := [d for d in change.depends_on if d in not_done]:
             outcome = Outcome(change.key, change.action, "skipped",
                               f"not attempted: {blocking[0]} {not_done[blocking[0]]}")
         else:
             outcome = _apply_one(change, by_key[change.key], ctx)
-        if outcome.status in ("failed", "skipped"):
+        if outcome.status in ("failed", "skipped", "held"):
             not_done[change.key] = "failed" if outcome.status == "failed" else "was not applied"
         outcomes.append(outcome)
         if report is not None:

@@ -8,8 +8,9 @@ from typing import Any
 from reconciler.apply.context import ApplyContext, changed_fields, client_token, deep_merge
 from reconciler.errors import AwsError
 from reconciler.model import shapes
-from reconciler.model.manifest import Manifest
+from reconciler.model.manifest import ROLLBACK_ANNOTATION, Manifest
 from reconciler.model.plan import Action, KnownAfterApply, ResourceChange
+from reconciler.rollouts.wait import RolloutTarget
 
 UPDATABLE = shapes.member_names("ecs", "UpdateService") - {"cluster", "service", "forceNewDeployment"}
 
@@ -26,13 +27,34 @@ def _task_definition(m: Manifest, change: ResourceChange, ctx: ApplyContext) -> 
     return str(wanted)
 
 
+def _known_good(live: dict[str, Any] | None) -> str | None:
+    """The revision a service ran, stably, before this apply: the one to roll back to."""
+    if not live:
+        return None
+    deployments = live.get("deployments") or []
+    if len(deployments) != 1 or deployments[0].get("rolloutState", "COMPLETED") != "COMPLETED":
+        return None
+    return str(deployments[0].get("taskDefinition") or live.get("taskDefinition") or "") or None
+
+
+def _watch(m: Manifest, ctx: ApplyContext, task_definition: str, previous: str | None) -> None:
+    ctx.rollouts.append(RolloutTarget(
+        key=m.key, cluster=m.cluster, service=m.name, desired_task_definition=task_definition,
+        previous_task_definition=previous, rollback=not m.annotation_false(ROLLBACK_ANNOTATION),
+        timeout=m.rollout_timeout(ctx.rollout_timeout), spec_digest=m.digest))
+
+
 def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
     task_definition = _task_definition(m, change, ctx)
     if change.action is Action.CREATE:
-        return _create(m, ctx, task_definition)
+        message = _create(m, ctx, task_definition)
+        _watch(m, ctx, task_definition, None)
+        return message
     if change.action is Action.REPLACE:
         _delete_and_wait(m, ctx)
-        return "deleted and " + _create(m, ctx, task_definition)
+        message = "deleted and " + _create(m, ctx, task_definition)
+        _watch(m, ctx, task_definition, None)
+        return message
     assert change.arn is not None
     fields = changed_fields(change)
     live = ctx.live.services[f"{m.cluster}/{m.name}"].spec
@@ -46,6 +68,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
     if update:
         ctx.ecs.update_service(cluster=m.cluster, service=m.name, **update)
         done.extend(update)
+        _watch(m, ctx, task_definition, _known_good(live))
     if "tags" in fields:
         ctx.ecs.tag_resource(change.arn, ctx.tags_for(m), str(m.key))
         done.append("tags")

@@ -106,3 +106,36 @@ class EcsApi:
     def untag_resource(self, arn: str, keys: list[str], resource: str) -> None:
         if keys:
             call(self.client.untag_resource, resource, resourceArn=arn, tagKeys=sorted(keys))
+
+    # --- tasks -----------------------------------------------------------------------------------
+    def list_tasks(self, cluster: str, *, service: str | None = None, started_by: str | None = None,
+                   desired_status: str | None = None) -> list[str]:
+        kwargs: dict[str, Any] = {"cluster": cluster}
+        if service:
+            kwargs["serviceName"] = service
+        if started_by:
+            kwargs["startedBy"] = started_by
+        if desired_status:
+            kwargs["desiredStatus"] = desired_status
+        def pages(**kw: Any) -> list[str]:
+            found: list[str] = []
+            for page in self.client.get_paginator("list_tasks").paginate(**kw):
+                found.extend(page.get("taskArns", []))
+            return found
+
+        pages.__name__ = "list_tasks"
+        try:
+            return call(pages, f"Cluster/{cluster}", **kwargs)
+        except NotFoundError:
+            return []
+
+    def describe_tasks(self, cluster: str, arns: list[str]) -> list[dict[str, Any]]:
+        tasks: list[dict[str, Any]] = []
+        for i in range(0, len(arns), 100):  # AWS: at most 100 tasks per DescribeTasks
+            out = call(self.client.describe_tasks, f"Cluster/{cluster}", cluster=cluster, tasks=arns[i : i + 100])
+            tasks.extend(out.get("tasks", []))
+        return tasks
+
+    def run_task(self, **kwargs: Any) -> dict[str, Any]:
+        out: dict[str, Any] = call(self.client.run_task, f"Cluster/{kwargs.get('cluster')}", **kwargs)
+        return out

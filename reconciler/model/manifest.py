@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +11,40 @@ from reconciler.model.keys import Kind, ResourceKey, SourceRef
 
 ANNOTATION_PREFIX = "reconciler.io/"
 ADOPT_ANNOTATION = "reconciler.io/adopt"
+ROLLBACK_ANNOTATION = "reconciler.io/rollback"  # "false": do not roll back a failed rollout
+ROLLOUT_TIMEOUT_ANNOTATION = "reconciler.io/rollout-timeout"  # e.g. "15m", "900s", "900"
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "90", "90s", "15m" or "1h"."""
+    value = text.strip().lower()
+    factor = {"s": 1, "m": 60, "h": 3600}.get(value[-1:], 0)
+    number = value[:-1] if factor else value
+    try:
+        seconds = float(number) * (factor or 1)
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 1h)") from None
+    if seconds <= 0:
+        raise ValueError(f"not a positive duration: {text!r}")
+    return seconds
+
+
+BOOLEAN_ANNOTATIONS = (ADOPT_ANNOTATION, ROLLBACK_ANNOTATION)
+DURATION_ANNOTATIONS = (ROLLOUT_TIMEOUT_ANNOTATION,)
+
+
+def annotation_problems(annotations: dict[str, str]) -> list[tuple[str, str]]:
+    """(annotation, problem) for reconciler.io/ annotations with values we cannot use."""
+    problems = []
+    for name, value in annotations.items():
+        if name in BOOLEAN_ANNOTATIONS and value.strip().lower() not in {"true", "false", "yes", "no", "1", "0"}:
+            problems.append((name, f"expected \"true\" or \"false\", got {value!r}"))
+        elif name in DURATION_ANNOTATIONS:
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                problems.append((name, str(exc)))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -31,6 +67,19 @@ class Manifest:
         """For services: the cluster name (an ARN in spec.cluster is reduced to its name)."""
         ref = str(self.spec.get("cluster") or "default")
         return ref.rsplit("/", 1)[-1] if ref.startswith("arn:") else ref
+
+    @property
+    def digest(self) -> str:
+        """A short, stable digest of what the manifest asks for."""
+        text = json.dumps([self.kind.value, self.name, self.spec], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def rollout_timeout(self, default: float) -> float:
+        value = self.annotations.get(ROLLOUT_TIMEOUT_ANNOTATION)
+        return parse_duration(value) if value else default
+
+    def annotation_false(self, name: str) -> bool:
+        return self.annotations.get(name, "").strip().lower() in {"false", "no", "0", "off"}
 
     def annotation_true(self, name: str) -> bool:
         return self.annotations.get(name, "").strip().lower() in {"true", "yes", "1"}

@@ -42,7 +42,8 @@ class ResourceChange:
     reason: str = ""  # for people only; never branch on it
     source: SourceRef | None = None
     depends_on: tuple[ResourceKey, ...] = ()
-    blocked: str | None = None  # why this change may not be applied (e.g. not owned)
+    blocked: str | None = None  # why this change may not be applied (e.g. not owned): an error
+    held: str | None = None  # why this change waits (e.g. its rollout failed before): not retried
     replace_fields: tuple[str, ...] = ()  # fields that force a replace
 
     @property
@@ -71,7 +72,7 @@ class Plan:
 class Outcome:
     key: ResourceKey
     action: Action
-    status: str  # "applied", "failed", "skipped", "unchanged"
+    status: str  # "applied", "failed", "skipped", "held", "unchanged"
     message: str = ""
     calls: tuple[str, ...] = field(default_factory=tuple)
 

@@ -28,3 +28,8 @@ def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
 
 def ownership_tags(owner: str, kind: str, name: str) -> dict[str, str]:
     return {OWNER_TAG: owner, MANIFEST_TAG: f"{kind}/{name}"}
+
+# Set on a service whose rollout failed (and was rolled back): the revision that failed and the digest of
+# the manifest that asked for it. While both still match, plans hold the change instead of retrying it.
+FAILED_TASK_DEFINITION_TAG = "reconciler:failed-task-definition"
+FAILED_SPEC_TAG = "reconciler:failed-spec"

@@ -16,7 +16,7 @@ from reconciler.model.keys import Kind, ResourceKey
 from reconciler.model.live import LiveResource, LiveState
 from reconciler.model.manifest import ADOPT_ANNOTATION, Manifest
 from reconciler.model.plan import Action, FieldChange, KnownAfterApply, Plan, ResourceChange
-from reconciler.model.tags import OWNER_TAG
+from reconciler.model.tags import FAILED_SPEC_TAG, FAILED_TASK_DEFINITION_TAG, OWNER_TAG
 from reconciler.planning import graph
 from reconciler.planning.diff import diff
 from reconciler.planning.normalize import canonical, left_scoped
@@ -51,7 +51,9 @@ def build_plan(
     *,
     owner: str = "reconciler",
     adopt: frozenset[str] = frozenset(),
+    retry_failed: bool = False,
 ) -> Plan:
+    """The plan for `manifests` against `live`. `retry_failed` retries rollouts that failed before."""
     keys = {m.key for m in manifests.manifests}
     by_key = manifests.by_key()
     changes: dict[ResourceKey, ResourceChange] = {}
@@ -61,6 +63,8 @@ def build_plan(
         deps = graph.dependencies(m, keys)
         if m.kind is Kind.SERVICE:
             change = _plan_service(m, live, changes, errors)
+            if not retry_failed:
+                change = _hold_failed(change, m, _live_of(m, live))
         else:
             change = _plan_simple(m, _live_of(m, live))
         change = _with_ownership(change, m, _live_of(m, live), owner, adopt, errors)
@@ -143,6 +147,21 @@ def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, Resou
             return ResourceChange(m.key, Action.CREATE, desired=canonical(m.kind, spec),
                                   blocked="service is DRAINING")
     return _compare(m, canonical(m.kind, spec), current)
+
+
+def _hold_failed(change: ResourceChange, m: Manifest, current: LiveResource | None) -> ResourceChange:
+    """Do not retry, in a loop, a revision whose rollout failed: wait for the manifest to change."""
+    if current is None or not change.is_change or change.desired is None:
+        return change
+    failed = current.tags.get(FAILED_TASK_DEFINITION_TAG)
+    wanted = change.desired.get("taskDefinition")
+    if not failed or isinstance(wanted, KnownAfterApply) or wanted != failed:
+        return change
+    if current.tags.get(FAILED_SPEC_TAG) != m.digest:
+        return change
+    held = (f"the rollout of {failed.rsplit('/', 1)[-1]} failed before; change the manifest, or pass "
+            "--retry-failed, to try again")
+    return ResourceChange(**{**change.__dict__, "held": held})
 
 
 def _with_ownership(change: ResourceChange, m: Manifest, current: LiveResource | None, owner: str,

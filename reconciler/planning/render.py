@@ -73,6 +73,8 @@ def to_text(plan: Plan, show_noop: bool = False) -> str:
             head += f" [dim]({escape(change.reason)})[/dim]"
         if change.blocked:
             head += f"  [bold red]BLOCKED: {escape(change.blocked)}[/bold red]"
+        if change.held:
+            head += f"  [bold yellow]HELD: {escape(change.held)}[/bold yellow]"
         out.append(head)
         for glyph, text in _field_lines(change):
             colour = {"+": "green", "-": "red", "~": "yellow"}[glyph]
@@ -106,6 +108,8 @@ def to_json(plan: Plan) -> str:
             item["dependsOn"] = [str(d) for d in c.depends_on]
         if c.blocked:
             item["blocked"] = c.blocked
+        if c.held:
+            item["held"] = c.held
         changes.append(item)
     doc = {"changes": changes, "summary": plan.summary(), "hasChanges": plan.has_changes,
            "errors": list(plan.errors)}
@@ -131,6 +135,8 @@ def to_markdown(plan: Plan) -> str:
             detail = c.reason or ", ".join(f"`{f.path}`" for f in c.fields[:5])
             if c.blocked:
                 detail += f" **blocked: {c.blocked}**"
+            if c.held:
+                detail += f" **held: {c.held}**"
             lines.append(f"| `{GLYPH[c.action]}` | `{c.key}` | {c.action.value} | {detail} |")
         lines += ["", "<details><summary>Field changes</summary>", "", "```diff"]
         for c in changed:
@@ -144,6 +150,6 @@ def to_markdown(plan: Plan) -> str:
 def result_text(result: ApplyResult) -> str:
     applied = sum(1 for o in result.outcomes if o.status == "applied")
     failed = sum(1 for o in result.outcomes if o.status == "failed")
-    skipped = sum(1 for o in result.outcomes if o.status == "skipped")
+    skipped = sum(1 for o in result.outcomes if o.status in ("skipped", "held"))
     unchanged = sum(1 for o in result.outcomes if o.status == "unchanged")
     return f"Apply: {applied} applied, {failed} failed, {skipped} not attempted, {unchanged} unchanged."

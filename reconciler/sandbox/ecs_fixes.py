@@ -55,7 +55,13 @@ __all__ = [
 
 # Seconds a deleted service stays DRAINING before it becomes INACTIVE. Read at every evaluation, so tests
 # and the sandbox may change it at any time (``ecs_fixes.DRAINING_TO_INACTIVE_SECONDS = 0.05``).
+# Only used while the scheduler is not installed (see DRAIN_WITH_SCHEDULER).
 DRAINING_TO_INACTIVE_SECONDS: float = 0.5
+
+# Set by ``scheduler.install_scheduler()`` (which ``install_ecs_fixes()`` calls): a DRAINING service then
+# becomes INACTIVE in the scheduler step that finds none of its tasks left running, as in AWS, instead of
+# after DRAINING_TO_INACTIVE_SECONDS.
+DRAIN_WITH_SCHEDULER: bool = False
 
 # Hooks for a later deployment scheduler. Each is called with (backend, service) after the operation
 # succeeded. SERVICE_UPDATED_HOOKS also get the update's parameters (snake_case keys, as moto parses them).
@@ -142,7 +148,13 @@ def _merge_deployment_configuration(base: dict[str, Any] | None, given: dict[str
 
 
 def settle_services(backend: Any) -> None:
-    """Evaluate time-based service transitions: DRAINING becomes INACTIVE after the drain delay."""
+    """Evaluate time-based service transitions: DRAINING becomes INACTIVE after the drain delay.
+
+    With the scheduler installed this does nothing: the scheduler's steps make DRAINING services INACTIVE once
+    their tasks have stopped.
+    """
+    if DRAIN_WITH_SCHEDULER:
+        return
     now = time.monotonic()
     for service in list(backend.services.values()):
         since = getattr(service, _DRAINING_SINCE, None)
@@ -811,7 +823,13 @@ _FIXES: tuple[Callable[[], None], ...] = (
 
 
 def install_ecs_fixes() -> None:
-    """Apply every fix to moto's classes, process-wide. Safe to call any number of times."""
+    """Apply every fix to moto's classes, process-wide, and install the scheduler (``scheduler.py``).
+
+    Safe to call any number of times.
+    """
+    from reconciler.sandbox.scheduler import install_scheduler  # it builds on this module's hooks
+
     with _install_lock:
         for fix in _FIXES:
             fix()
+        install_scheduler()

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from reconciler.sandbox.ecs_fixes import install_ecs_fixes
+from reconciler.sandbox.scheduler import set_pace
 from reconciler.sandbox.seed import seed_sandbox
 
 __all__ = ["Sandbox", "reset_sandbox"]
@@ -83,7 +84,9 @@ class Sandbox:
 
     ``port=0`` picks a free port; ``.url`` reports the real one once started. ``iam_managed_policies``
     (default True) sets ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` while the sandbox runs so that AWS-managed
-    policies can be attached; the previous value is restored by ``stop()``.
+    policies can be attached; the previous value is restored by ``stop()``. ``step_seconds`` sets the
+    scheduler's pace (process-wide, see ``scheduler.set_pace``); None keeps the current one (from
+    ``RECONCILER_SANDBOX_STEP_SECONDS``, else 1.0).
     """
 
     def __init__(
@@ -93,8 +96,12 @@ class Sandbox:
         *,
         iam_managed_policies: bool = True,
         ready_timeout: float = 10.0,
+        step_seconds: float | None = None,
     ) -> None:
+        if step_seconds is not None and not step_seconds > 0:
+            raise ValueError(f"step_seconds must be positive, not {step_seconds!r}")
         self.port = port
+        self.step_seconds = step_seconds
         self.region = region
         self.iam_managed_policies = iam_managed_policies
         self.ready_timeout = ready_timeout
@@ -119,6 +126,8 @@ class Sandbox:
         _refuse_if_endpoints_ignored()
         _check_port_free(self.port)
         install_ecs_fixes()
+        if self.step_seconds is not None:
+            set_pace(self.step_seconds)
         if self.iam_managed_policies:
             self._saved_env = os.environ.get(_LOAD_MANAGED_POLICIES_ENV)
             os.environ[_LOAD_MANAGED_POLICIES_ENV] = "true"
