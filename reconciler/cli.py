@@ -69,6 +69,25 @@ def _manifest_args(parser: argparse.ArgumentParser) -> None:
                         help="set a variable for ${KEY} substitution (overrides the environment)")
 
 
+def _prune_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prune", action="store_true",
+                        help="also remove what left git: only resources carrying this owner's tag; services are "
+                             "drained first, repositories only with a deletion policy (see README)")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="with --prune, accept an empty manifest set (which removes everything this owner "
+                             "owns); refused otherwise")
+    parser.add_argument("--keep-revisions", type=int, default=5, metavar="N",
+                        help="with --prune, task definition revisions kept per family besides those in use "
+                             "(default 5)")
+
+
+def _options(args: argparse.Namespace) -> pipeline.PlanOptions:
+    if args.keep_revisions < 1:
+        raise ReconcilerError("--keep-revisions must be at least 1")
+    return pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed,
+                                prune=args.prune, keep_revisions=args.keep_revisions)
+
+
 def _owner_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-failed", action="store_true",
                         help="retry service revisions whose rollout failed before (normally held until the "
@@ -103,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "2 changes pending, 1 error")
     _manifest_args(p)
     _owner_args(p)
+    _prune_args(p)
     p.add_argument("-o", "--output", choices=["text", "json", "markdown"], default="text",
                    help="text for people, json for tools (stdout is pure JSON), markdown for PR comments")
     p.add_argument("--detailed-exitcode", action="store_true",
@@ -116,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "reference dangles, or a resource is not ours.")
     _manifest_args(p)
     _owner_args(p)
+    _prune_args(p)
     p.add_argument("--allow-replace", action="store_true",
                    help="permit changes AWS can only make by deleting and re-creating the resource")
     p.add_argument("--no-wait", action="store_true",
@@ -123,6 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", default="10m", metavar="DURATION",
                    help="how long to wait for each service rollout (default 10m; per service: annotation "
                         "reconciler.io/rollout-timeout)")
+    p.add_argument("--poll", default="5s", metavar="DURATION", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("status", parents=[common], help="show sync and health of each resource",
+                       description="For each manifest: in sync or not, healthy, progressing or degraded, with "
+                                   "running/desired counts and the last service events. Changes nothing.")
+    _manifest_args(p)
+    _owner_args(p)
+    p.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    p = sub.add_parser("rollback", parents=[common], help="roll a service back to an earlier revision",
+                       description="Point a service at an earlier task definition revision (the previous ACTIVE "
+                                   "one, or --to) and wait for the rollout. Git still declares the newer "
+                                   "revision: the next apply rolls forward unless the manifest changes.")
+    p.add_argument("service", metavar="SERVICE", help="cluster/service, or service with --cluster")
+    p.add_argument("--cluster", default=None, help="the service's cluster (default: from SERVICE, else 'default')")
+    p.add_argument("--to", dest="to", default=None, metavar="REVISION",
+                   help="revision number (e.g. 3) or family:revision; default: the previous ACTIVE revision")
+    p.add_argument("--timeout", default="10m", metavar="DURATION", help="how long to wait for the rollout")
+    p.add_argument("--no-wait", action="store_true", help="return once the service was updated")
     p.add_argument("--poll", default="5s", metavar="DURATION", help=argparse.SUPPRESS)
 
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of manifests (for editors)",
@@ -166,7 +206,8 @@ def _load(args: argparse.Namespace) -> loader.ManifestSet:
         assignments = variables.parse_assignments(args.var)
     except ValueError as exc:
         raise ReconcilerError(str(exc)) from exc
-    manifests = loader.load(args.paths, assignments)
+    allow_empty = bool(getattr(args, "prune", False) and getattr(args, "allow_empty", False))
+    manifests = loader.load(args.paths, assignments, allow_empty=allow_empty)
     log.get().info("Loaded manifests", files=len(manifests.files), manifests=len(manifests.manifests))
     return manifests
 
@@ -204,7 +245,7 @@ def _print_plan(plan: Plan, output: str, show_noop: bool = False) -> None:
 def cmd_plan(args: argparse.Namespace) -> int:
     manifests = _load(args)
     with _aws(args) as conn:
-        plan, _ = pipeline.plan(manifests, conn, args.owner, frozenset(args.adopt), args.retry_failed)
+        plan, _ = pipeline.plan(manifests, conn, _options(args))
     _print_plan(plan, args.output, args.show_unchanged)
     if plan.errors:
         return EXIT_ERROR
@@ -223,9 +264,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     timeout = _duration(args.timeout, "--timeout")
     poll = _duration(args.poll, "--poll")
     console = _console()
-    adopt = frozenset(args.adopt)
+    options = _options(args)
     with _aws(args) as conn:
-        plan, live = pipeline.plan(manifests, conn, args.owner, adopt, args.retry_failed)
+        plan, live = pipeline.plan(manifests, conn, options)
         console.print(render.to_text(plan))
         reasons = refusal(plan, args.allow_replace)
         if reasons:
@@ -246,13 +287,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
             log.get().info("Applied change", resource=str(outcome.key), action=outcome.action.value,
                            status=outcome.status, detail=outcome.message)
 
-        result, rollouts = pipeline.apply(plan, live, manifests, conn, args.owner, report, timeout)
-        rollouts_ok = True
+        applied = pipeline.apply(plan, live, manifests, conn, args.owner, report, timeout,
+                                 RolloutProgress(console), poll)
+        result, rollouts, outcomes = applied.result, applied.rollouts, list(applied.waited)
         if rollouts and not args.no_wait:
             console.print()
             console.print(f"Waiting for {len(rollouts)} service rollout(s) (timeout {args.timeout} each)...")
             with RolloutProgress(console) as progress:
-                outcomes = pipeline.wait(rollouts, conn, progress, poll)
+                outcomes += pipeline.wait(rollouts, conn, progress, poll)
+        if outcomes:
             for rollout in outcomes:
                 if rollout.ok:
                     console.print(f"[green]rolled out[/green] {rollout.key}: {rollout.message}", highlight=False)
@@ -260,7 +303,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
                     console.print(f"[bold red]    FAILED[/bold red] {rollout.key}: {rollout.message}",
                                   highlight=False)
                     log.get().error("Rollout failed", resource=str(rollout.key), reason=rollout.message)
-            rollouts_ok = all(r.ok for r in outcomes)
+        rollouts_ok = all(r.ok for r in outcomes)
         console.print()
         console.print(f"[bold]{render.result_text(result)}[/bold]")
         if not result.ok or not rollouts_ok:
@@ -269,12 +312,65 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if args.no_wait and rollouts:
             console.print(f"Not waiting for {len(rollouts)} rollout(s) (--no-wait); check with `reconciler plan`.")
             return EXIT_OK
-        after, _ = pipeline.plan(manifests, conn, args.owner, adopt, args.retry_failed)
+        after, _ = pipeline.plan(manifests, conn, options)
         if after.has_changes or after.errors:
             console.print(render.to_text(after))
             _error("live state still differs from the manifests after apply (see the plan above)")
             return EXIT_ERROR
         console.print("Live state matches the manifests.")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from reconciler.status import statuses
+
+    manifests = _load(args)
+    with _aws(args) as conn:
+        options = pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed)
+        plan, live = pipeline.plan(manifests, conn, options)
+    rows = statuses(manifests, plan, live)
+    if args.output == "json":
+        sys.stdout.write(json.dumps({"resources": [r.as_dict() for r in rows]}, indent=2) + "\n")
+    else:
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold")
+        for column in ("RESOURCE", "SYNC", "HEALTH", "RUNNING", "REVISION", "DETAIL"):
+            table.add_column(column)
+        colours = {"healthy": "green", "progressing": "cyan", "degraded": "red", "missing": "yellow"}
+        for r in rows:
+            colour = colours.get(r.health, "white")
+            counts = f"{r.running}/{r.desired}" if r.desired is not None else ""
+            table.add_row(f"{r.kind}/{r.name}", r.sync, f"[{colour}]{r.health}[/{colour}]", counts,
+                          r.revision or "", r.detail)
+            for event in r.events:
+                table.add_row("", "", "", "", "", f"[dim]{event}[/dim]")
+        _console().print(table)
+    unhealthy = [r for r in rows if r.health in ("degraded", "missing") or r.sync == "error"]
+    return EXIT_ERROR if unhealthy else EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from reconciler.rollouts.manual import rollback_service
+
+    cluster, _, name = args.service.rpartition("/")
+    cluster = args.cluster or cluster or "default"
+    console = _console()
+    with _aws(args) as conn:
+        target, previous = rollback_service(conn.ecs, cluster, name, args.to,
+                                            _duration(args.timeout, "--timeout"))
+        console.print(f"Rolling Service/{cluster}/{name} back from {previous.rsplit('/', 1)[-1]} to "
+                      f"{str(target.desired_task_definition).rsplit('/', 1)[-1]}.")
+        if args.no_wait:
+            return EXIT_OK
+        with RolloutProgress(console) as progress:
+            [result] = pipeline.wait([target], conn, progress, _duration(args.poll, "--poll"))
+    if not result.ok:
+        _error(f"rollback failed: {result.message}")
+        return EXIT_ERROR
+    console.print(f"[green]rolled back[/green] Service/{cluster}/{name}: {result.message}")
+    console.print("note: git still declares the newer revision; the next apply rolls forward unless you change "
+                  "the manifest.")
     return EXIT_OK
 
 
@@ -309,6 +405,8 @@ COMMANDS = {
     "plan": cmd_plan,
     "apply": cmd_apply,
     "schema": cmd_schema,
+    "status": cmd_status,
+    "rollback": cmd_rollback,
     "sandbox": cmd_sandbox,
 }
 

@@ -25,7 +25,7 @@ from reconciler import variables
 from reconciler.errors import ManifestError, Problem
 from reconciler.model import specs
 from reconciler.model.keys import Kind, ResourceKey, SourceRef
-from reconciler.model.manifest import Manifest, annotation_problems
+from reconciler.model.manifest import Manifest, annotation_problems, service_key
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000  # guards against alias ("billion laughs") expansion
@@ -60,8 +60,9 @@ def find_files(paths: Iterable[str]) -> tuple[list[Path], list[Problem]]:
     return found, problems
 
 
-def load(paths: Iterable[str], variables_: Mapping[str, str] | None = None) -> ManifestSet:
-    """Load and validate every manifest under `paths`; raise ManifestError with all problems."""
+def load(paths: Iterable[str], variables_: Mapping[str, str] | None = None, allow_empty: bool = False) -> ManifestSet:
+    """Load and validate every manifest under `paths`; raise ManifestError with all problems.
+    An empty set is an error unless `allow_empty` (pruning an empty set deletes everything we own)."""
     paths = list(paths)
     env_vars = dict(os.environ)
     env_vars.update(variables_ or {})
@@ -69,7 +70,9 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | None = None) -> M
     manifests: list[Manifest] = []
     for file in files:
         manifests.extend(_load_file(file, env_vars, problems))
-    if not files and not problems:
+    if allow_empty and not manifests and not problems:
+        pass
+    elif not files and not problems:
         problems.append(Problem("no manifests (*.yaml, *.yml) found", file=", ".join(paths) or "."))
     elif files and not manifests and not problems:
         problems.append(Problem("the files hold no manifest documents", file=", ".join(paths)))
@@ -276,4 +279,12 @@ def _check_set(manifests: list[Manifest]) -> list[Problem]:
                                     document=str(m.key)))
         else:
             seen[m.key] = m
+    for m in manifests:
+        for hook in ("runBefore", "runAfter"):
+            for ref in m.spec.get(hook) or []:
+                if service_key(ref, manifests) is None:
+                    problems.append(Problem(f"{hook} names {ref!r}, which is not one Service manifest (use "
+                                            "the service's name, or cluster/name when several clusters have it)",
+                                            file=m.source.file, line=m.source.line, column=m.source.column,
+                                            document=str(m.key), path=f"spec.{hook}"))
     return problems

@@ -16,6 +16,7 @@ from reconciler.loader import ManifestSet
 from reconciler.model.live import LiveState
 from reconciler.model.plan import ApplyResult, Outcome, Plan
 from reconciler.planning.planner import build_plan
+from reconciler.planning.prune import DEFAULT_KEEP_REVISIONS
 from reconciler.rollouts.wait import DEFAULT_TIMEOUT_SECONDS, Reporter, RolloutResult, RolloutTarget, wait_for_rollouts
 
 SANDBOX_REGION = "us-east-1"
@@ -43,18 +44,39 @@ def sandbox_settings(region: str | None) -> Iterator[AwsSettings]:
                           access_key="testing", secret_key="testing")
 
 
-def plan(manifests: ManifestSet, conn: Connection, owner: str, adopt: frozenset[str] = frozenset(),
-         retry_failed: bool = False) -> tuple[Plan, LiveState]:
-    live = read_live(manifests, conn.ecs, conn.ecr)
-    return build_plan(manifests, live, owner=owner, adopt=adopt, retry_failed=retry_failed), live
+@dataclass(frozen=True)
+class PlanOptions:
+    owner: str = "reconciler"
+    adopt: frozenset[str] = frozenset()
+    retry_failed: bool = False
+    prune: bool = False
+    keep_revisions: int = DEFAULT_KEEP_REVISIONS
+
+
+def plan(manifests: ManifestSet, conn: Connection, options: PlanOptions) -> tuple[Plan, LiveState]:
+    live = read_live(manifests, conn.ecs, conn.ecr, owner=options.owner if options.prune else None)
+    built = build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
+                       retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
+    return built, live
+
+
+@dataclass
+class Applied:
+    result: ApplyResult
+    rollouts: list[RolloutTarget]  # rollouts started and not waited for yet
+    waited: list[RolloutResult]  # rollouts already waited for during apply (before `runAfter` hooks)
 
 
 def apply(plan_: Plan, live: LiveState, manifests: ManifestSet, conn: Connection, owner: str,
           report: Callable[[Outcome], None] | None = None,
-          rollout_timeout: float = DEFAULT_TIMEOUT_SECONDS) -> tuple[ApplyResult, list[RolloutTarget]]:
-    """Apply the plan; returns what was done and the service rollouts it started."""
-    ctx = ApplyContext(ecs=conn.ecs, ecr=conn.ecr, live=live, owner=owner, rollout_timeout=rollout_timeout)
-    return apply_plan(plan_, manifests, ctx, report), ctx.rollouts
+          rollout_timeout: float = DEFAULT_TIMEOUT_SECONDS, reporter: Reporter | None = None,
+          poll_seconds: float = 5.0) -> Applied:
+    """Apply the plan: what was done, and the service rollouts it started."""
+    ctx = ApplyContext(ecs=conn.ecs, ecr=conn.ecr, live=live, owner=owner, rollout_timeout=rollout_timeout,
+                       reporter=reporter, poll_seconds=poll_seconds)
+    result = apply_plan(plan_, manifests, ctx, report)
+    pending = [t for t in ctx.rollouts if t.key not in ctx.rollout_results]
+    return Applied(result, pending, list(ctx.rollout_results.values()))
 
 
 def wait(targets: list[RolloutTarget], conn: Connection, reporter: Reporter | None = None,

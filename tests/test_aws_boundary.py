@@ -78,9 +78,9 @@ def test_more_than_ten_services_are_read_in_batches(aws: Any, tmp_path: Path) ->
     calls: list[int] = []
     aws.clients.ecs.meta.events.register(
         "provide-client-params.ecs.DescribeServices", lambda params, **_: calls.append(len(params["services"])))
-    plan, live = pipeline.plan(manifests, aws, "reconciler")
-    assert pipeline.apply(plan, live, manifests, aws, "reconciler")[0].ok
+    plan, live = pipeline.plan(manifests, aws, pipeline.PlanOptions())
+    assert pipeline.apply(plan, live, manifests, aws, "reconciler").result.ok
     calls.clear()
-    after, _ = pipeline.plan(manifests, aws, "reconciler")
+    after, _ = pipeline.plan(manifests, aws, pipeline.PlanOptions())
     assert not after.has_changes
     assert calls == [10, 10, 5]

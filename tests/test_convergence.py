@@ -19,15 +19,15 @@ SUBNETS = "[subnet-0a0a0a0a0a0a0a0a1, subnet-0a0a0a0a0a0a0a0a2]"
 
 
 def plan_of(conn: Any, paths: list[str]) -> Plan:
-    plan, _ = pipeline.plan(loader.load(paths), conn, OWNER)
+    plan, _ = pipeline.plan(loader.load(paths), conn, pipeline.PlanOptions(owner=OWNER))
     return plan
 
 
 def apply_once(conn: Any, paths: list[str]) -> tuple[Plan, ApplyResult]:
     manifests = loader.load(paths)
-    plan, live = pipeline.plan(manifests, conn, OWNER)
+    plan, live = pipeline.plan(manifests, conn, pipeline.PlanOptions(owner=OWNER))
     assert not plan.errors, plan.errors
-    return plan, pipeline.apply(plan, live, manifests, conn, OWNER)[0]
+    return plan, pipeline.apply(plan, live, manifests, conn, OWNER).result
 
 
 def assert_converges(conn: Any, paths: list[str]) -> None:
@@ -225,7 +225,7 @@ def test_replace_is_refused_without_allow_replace_and_done_with_it(aws: Any, tmp
     assert refusal(plan, allow_replace=False)
     assert refusal(plan, allow_replace=True) == []
     manifests = loader.load([str(m)])
-    plan, live = pipeline.plan(manifests, aws, OWNER)
+    plan, live = pipeline.plan(manifests, aws, pipeline.PlanOptions(owner=OWNER))
     ctx = ApplyContext(ecs=aws.ecs, ecr=aws.ecr, live=live, owner=OWNER, poll_seconds=0.1)
     result = apply_plan(plan, manifests, ctx)
     assert result.ok, result.outcomes

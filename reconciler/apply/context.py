@@ -11,11 +11,12 @@ from typing import Any
 
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
+from reconciler.model.keys import ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import ResourceChange
 from reconciler.model.tags import ownership_tags, tags_to_map, user_tags
-from reconciler.rollouts.wait import DEFAULT_TIMEOUT_SECONDS, RolloutTarget
+from reconciler.rollouts.wait import DEFAULT_TIMEOUT_SECONDS, Reporter, RolloutResult, RolloutTarget
 
 
 @dataclass
@@ -27,12 +28,16 @@ class ApplyContext:
     registered: dict[str, str] = field(default_factory=dict)  # family -> ARN registered in this apply
     rollouts: list[RolloutTarget] = field(default_factory=list)  # services whose rollout to wait for
     rollout_timeout: float = DEFAULT_TIMEOUT_SECONDS
+    rollout_results: dict[ResourceKey, RolloutResult] = field(default_factory=dict)  # already waited for
+    reporter: Reporter | None = None
+    manifests: tuple[Manifest, ...] = ()
     replace_wait_seconds: float = 600.0
     poll_seconds: float = 2.0
 
     def tags_for(self, m: Manifest) -> dict[str, str]:
         """The user's tags plus our ownership tags."""
-        return {**user_tags(tags_to_map(m.spec.get("tags"))), **ownership_tags(self.owner, m.kind.value, m.name)}
+        return {**user_tags(tags_to_map(m.spec.get("tags"))), **ownership_tags(self.owner, m.kind.value, m.name),
+                **m.meta_tags()}
 
 
 def changed_fields(change: ResourceChange) -> set[str]:

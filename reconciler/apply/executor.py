@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconciler.apply import clusters, repositories, services, task_definitions
+from reconciler.apply import clusters, drain, repositories, services, task_definitions, tasks
 from reconciler.apply.context import ApplyContext
 from reconciler.errors import AwsError
 from reconciler.loader import ManifestSet
@@ -19,6 +19,7 @@ APPLIERS: dict[Kind, Applier] = {
     Kind.CLUSTER: clusters.apply,
     Kind.TASK_DEFINITION: task_definitions.apply,
     Kind.SERVICE: services.apply,
+    Kind.TASK: tasks.apply,
 }
 
 
@@ -35,6 +36,7 @@ def refusal(plan: Plan, allow_replace: bool) -> list[str]:
 def apply_plan(plan: Plan, manifests: ManifestSet, ctx: ApplyContext,
                report: Callable[[Outcome], None] | None = None) -> ApplyResult:
     by_key = manifests.by_key()
+    ctx.manifests = manifests.manifests
     not_done: dict[ResourceKey, str] = {}
     outcomes: list[Outcome] = []
     for change in plan.changes:
@@ -45,6 +47,8 @@ def apply_plan(plan: Plan, manifests: ManifestSet, ctx: ApplyContext,
         elif blocking := [d for d in change.depends_on if d in not_done]:
             outcome = Outcome(change.key, change.action, "skipped",
                               f"not attempted: {blocking[0]} {not_done[blocking[0]]}")
+        elif change.action is Action.DELETE:
+            outcome = _delete_one(change, ctx)
         else:
             outcome = _apply_one(change, by_key[change.key], ctx)
         if outcome.status in ("failed", "skipped", "held"):
@@ -53,6 +57,14 @@ def apply_plan(plan: Plan, manifests: ManifestSet, ctx: ApplyContext,
         if report is not None:
             report(outcome)
     return ApplyResult(tuple(outcomes))
+
+
+def _delete_one(change: ResourceChange, ctx: ApplyContext) -> Outcome:
+    try:
+        message = drain.DELETERS[change.key.kind](change, ctx)
+    except AwsError as exc:
+        return Outcome(change.key, change.action, "failed", f"{exc.operation}: {exc.code}: {exc.aws_message}")
+    return Outcome(change.key, change.action, "applied", message)
 
 
 def _apply_one(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> Outcome:

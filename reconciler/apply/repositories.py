@@ -35,6 +35,8 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
         done.append("repository policy")
     if "tags" in fields:
         ctx.ecr.tag_resource(change.arn, ctx.tags_for(m), m.name)
+        dropped = [f.path[5:-1] for f in change.fields if f.path.startswith("tags[reconciler:") and f.after is None]
+        ctx.ecr.untag_resource(change.arn, dropped, m.name)
         done.append("tags")
     return "updated " + ", ".join(done)
 

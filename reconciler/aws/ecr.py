@@ -79,3 +79,13 @@ class EcrApi:
     def untag_resource(self, arn: str, keys: list[str], name: str) -> None:
         if keys:
             call(self.client.untag_resource, f"Repository/{name}", resourceArn=arn, tagKeys=sorted(keys))
+
+    def describe_repositories(self) -> list[dict[str, Any]]:
+        def pages(**kw: Any) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            for page in self.client.get_paginator("describe_repositories").paginate(**kw):
+                found.extend(page.get("repositories", []))
+            return found
+
+        pages.__name__ = "describe_repositories"
+        return call(pages, "repositories")

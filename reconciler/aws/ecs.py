@@ -139,3 +139,56 @@ class EcsApi:
     def run_task(self, **kwargs: Any) -> dict[str, Any]:
         out: dict[str, Any] = call(self.client.run_task, f"Cluster/{kwargs.get('cluster')}", **kwargs)
         return out
+
+    # --- listing and deleting (prune) ------------------------------------------------------------
+    def _all_pages(self, method: str, result_key: str, resource: str, **kwargs: Any) -> list[Any]:
+        def pages(**kw: Any) -> list[Any]:
+            found: list[Any] = []
+            for page in self.client.get_paginator(method).paginate(**kw):
+                found.extend(page.get(result_key, []))
+            return found
+
+        pages.__name__ = method
+        return call(pages, resource, **kwargs)
+
+    def list_clusters(self) -> list[str]:
+        return self._all_pages("list_clusters", "clusterArns", "clusters")
+
+    def list_services(self, cluster: str) -> list[str]:
+        return self._all_pages("list_services", "serviceArns", f"Cluster/{cluster}", cluster=cluster)
+
+    def list_task_definition_families(self) -> list[str]:
+        return self._all_pages("list_task_definition_families", "families", "task definitions", status="ACTIVE")
+
+    def list_task_definitions(self, family: str) -> list[str]:
+        """Every ACTIVE revision of a family, newest first."""
+        return self._all_pages("list_task_definitions", "taskDefinitionArns", f"TaskDefinition/{family}",
+                               familyPrefix=family, status="ACTIVE", sort="DESC")
+
+    def deregister_task_definition(self, arn: str) -> None:
+        call(self.client.deregister_task_definition, f"TaskDefinition/{arn.rsplit('/', 1)[-1]}",
+             taskDefinition=arn)
+
+    def delete_cluster(self, cluster: str) -> None:
+        call(self.client.delete_cluster, f"Cluster/{cluster}", cluster=cluster)
+
+    def list_container_instances(self, cluster: str) -> list[str]:
+        return self._all_pages("list_container_instances", "containerInstanceArns", f"Cluster/{cluster}",
+                               cluster=cluster)
+
+    def describe_container_instances(self, cluster: str, arns: list[str]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for i in range(0, len(arns), 100):
+            out = call(self.client.describe_container_instances, f"Cluster/{cluster}", cluster=cluster,
+                       containerInstances=arns[i : i + 100])
+            found.extend(out.get("containerInstances", []))
+        return found
+
+    def drain_container_instances(self, cluster: str, arns: list[str]) -> None:
+        for i in range(0, len(arns), 10):  # AWS: at most 10 per UpdateContainerInstancesState
+            call(self.client.update_container_instances_state, f"Cluster/{cluster}", cluster=cluster,
+                 containerInstances=arns[i : i + 10], status="DRAINING")
+
+    def deregister_container_instance(self, cluster: str, arn: str) -> None:
+        call(self.client.deregister_container_instance, f"Cluster/{cluster}", cluster=cluster,
+             containerInstance=arn)

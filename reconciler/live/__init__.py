@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
-from reconciler.live import clusters, repositories, services, task_definitions
+from reconciler.live import clusters, owned, repositories, services, task_definitions
 from reconciler.loader import ManifestSet
 from reconciler.model.keys import Kind
 from reconciler.model.live import LiveState
 
 
-def read_live(manifests: ManifestSet, ecs: EcsApi, ecr: EcrApi) -> LiveState:
+def read_live(manifests: ManifestSet, ecs: EcsApi, ecr: EcrApi, owner: str | None = None) -> LiveState:
+    """What AWS holds for `manifests`; with `owner`, also everything that owner owns (for pruning)."""
     state = LiveState()
+    if owner is not None:
+        state.owned = owned.read_owned(ecs, ecr, owner)
     repositories.read(state, [m.name for m in manifests.of_kind(Kind.REPOSITORY)], ecr)
     service_manifests = manifests.of_kind(Kind.SERVICE)
-    cluster_names = {m.name for m in manifests.of_kind(Kind.CLUSTER)} | {m.cluster for m in service_manifests}
+    users = service_manifests + manifests.of_kind(Kind.TASK)  # what refers to clusters and task definitions
+    cluster_names = {m.name for m in manifests.of_kind(Kind.CLUSTER)} | {m.cluster for m in users}
     clusters.read(state, sorted(cluster_names), ecs)
     families = [m.name for m in manifests.of_kind(Kind.TASK_DEFINITION)]
-    refs = [str(m.spec["taskDefinition"]) for m in service_manifests]
+    refs = [str(m.spec["taskDefinition"]) for m in users]
     task_definitions.read(state, families, [r for r in refs if r not in families], ecs)
     services.read(state, [(m.cluster, m.name) for m in service_manifests], ecs)
     return state

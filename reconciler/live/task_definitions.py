@@ -1,4 +1,5 @@
-"""Read the latest ACTIVE revision of each family, and resolve task definitions services name."""
+"""Read the latest ACTIVE revision of each family, and resolve task definitions that services and
+one-off tasks name (with their tags, where one-off task runs are recorded)."""
 
 from __future__ import annotations
 
@@ -19,15 +20,19 @@ def read(state: LiveState, families: list[str], refs: list[str], ecs: EcsApi) ->
         task_definition, tag_list = found
         spec = dict(task_definition)
         spec["tags"] = tag_list
+        tags = tags_to_map(tag_list)
+        arn = task_definition["taskDefinitionArn"]
         state.task_definitions[family] = LiveResource(
-            Kind.TASK_DEFINITION, family, task_definition["taskDefinitionArn"], spec, tags_to_map(tag_list),
-            task_definition.get("status", "ACTIVE"))
+            Kind.TASK_DEFINITION, family, arn, spec, tags, task_definition.get("status", "ACTIVE"))
+        state.task_definition_tags[arn] = tags
     for ref in refs:
         if ref in state.task_definition_refs:
             continue
-        if ":" not in ref:  # a bare family: AWS resolves it to the latest ACTIVE revision
-            state.task_definition_refs[ref] = ecs.latest_task_definition_arn(ref)
-            continue
+        # A bare family resolves to its latest ACTIVE revision, as AWS resolves it.
         found = ecs.describe_task_definition(ref)
-        active = found is not None and found[0].get("status") == "ACTIVE"
-        state.task_definition_refs[ref] = found[0]["taskDefinitionArn"] if found and active else None
+        if found is None or found[0].get("status") != "ACTIVE":
+            state.task_definition_refs[ref] = None
+            continue
+        arn = found[0]["taskDefinitionArn"]
+        state.task_definition_refs[ref] = arn
+        state.task_definition_tags[arn] = tags_to_map(found[1])

@@ -11,10 +11,11 @@ class Kind(StrEnum):
     CLUSTER = "Cluster"
     TASK_DEFINITION = "TaskDefinition"
     SERVICE = "Service"
+    TASK = "Task"  # a one-off task (RunTask), e.g. a database migration before a service rolls out
 
 
-# Creates and updates run in this order; deletes run in the reverse order.
-KIND_ORDER: tuple[Kind, ...] = (Kind.REPOSITORY, Kind.CLUSTER, Kind.TASK_DEFINITION, Kind.SERVICE)
+# Without a dependency between them, creates and updates run in this order; deletes in the reverse order.
+KIND_ORDER: tuple[Kind, ...] = (Kind.REPOSITORY, Kind.CLUSTER, Kind.TASK_DEFINITION, Kind.TASK, Kind.SERVICE)
 
 
 @dataclass(frozen=True, order=True)

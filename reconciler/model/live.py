@@ -24,4 +24,18 @@ class LiveState:
     clusters: dict[str, LiveResource] = field(default_factory=dict)
     task_definitions: dict[str, LiveResource] = field(default_factory=dict)  # latest ACTIVE per family
     task_definition_refs: dict[str, str | None] = field(default_factory=dict)  # ref -> ARN (None: missing)
+    task_definition_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # ARN -> its tags
     services: dict[str, LiveResource] = field(default_factory=dict)  # "cluster/service"
+    owned: OwnedState | None = None  # read only when pruning
+
+
+@dataclass
+class OwnedState:
+    """Everything in the account and region carrying this owner's tag (read only for --prune)."""
+
+    clusters: dict[str, LiveResource] = field(default_factory=dict)
+    services: dict[str, LiveResource] = field(default_factory=dict)  # "cluster/service"
+    families: dict[str, list[str]] = field(default_factory=dict)  # family -> ACTIVE revisions, newest first
+    repositories: dict[str, LiveResource] = field(default_factory=dict)
+    in_use: set[str] = field(default_factory=set)  # task definition ARNs any service deployment runs
+    other_services: dict[str, list[str]] = field(default_factory=dict)  # cluster -> services not ours

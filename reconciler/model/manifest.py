@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,22 @@ ANNOTATION_PREFIX = "reconciler.io/"
 ADOPT_ANNOTATION = "reconciler.io/adopt"
 ROLLBACK_ANNOTATION = "reconciler.io/rollback"  # "false": do not roll back a failed rollout
 ROLLOUT_TIMEOUT_ANNOTATION = "reconciler.io/rollout-timeout"  # e.g. "15m", "900s", "900"
+# Repositories: what --prune does once the manifest left git. retain (default): keep it; delete: delete it
+# when it holds no images; force: delete it with its images.
+DELETION_POLICY_ANNOTATION = "reconciler.io/deletion-policy"
+DELETION_POLICIES = ("retain", "delete", "force")
+
+
+HOOK_FIELDS = ("runBefore", "runAfter", "timeoutSeconds")  # Task fields that are not RunTask input
+
+
+def run_content(spec: dict[str, Any], cluster: str) -> dict[str, Any]:
+    """What a one-off task run consists of: RunTask input with the resolved task definition ARN."""
+    return {**{k: v for k, v in spec.items() if k not in HOOK_FIELDS and k != "cluster"}, "cluster": cluster}
+
+
+def content_digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def parse_duration(text: str) -> float:
@@ -39,6 +56,8 @@ def annotation_problems(annotations: dict[str, str]) -> list[tuple[str, str]]:
     for name, value in annotations.items():
         if name in BOOLEAN_ANNOTATIONS and value.strip().lower() not in {"true", "false", "yes", "no", "1", "0"}:
             problems.append((name, f"expected \"true\" or \"false\", got {value!r}"))
+        elif name == DELETION_POLICY_ANNOTATION and value not in DELETION_POLICIES:
+            problems.append((name, f"expected one of {', '.join(DELETION_POLICIES)}, got {value!r}"))
         elif name in DURATION_ANNOTATIONS:
             try:
                 parse_duration(value)
@@ -64,15 +83,21 @@ class Manifest:
 
     @property
     def cluster(self) -> str:
-        """For services: the cluster name (an ARN in spec.cluster is reduced to its name)."""
+        """For services and tasks: the cluster name (an ARN in spec.cluster is reduced to its name)."""
         ref = str(self.spec.get("cluster") or "default")
         return ref.rsplit("/", 1)[-1] if ref.startswith("arn:") else ref
 
     @property
     def digest(self) -> str:
         """A short, stable digest of what the manifest asks for."""
-        text = json.dumps([self.kind.value, self.name, self.spec], sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return content_digest([self.kind.value, self.name, self.spec])
+
+    def meta_tags(self) -> dict[str, str]:
+        """Our bookkeeping tags that follow from the manifest (beyond ownership)."""
+        from reconciler.model.tags import DELETION_POLICY_TAG
+
+        policy = self.annotations.get(DELETION_POLICY_ANNOTATION)
+        return {DELETION_POLICY_TAG: policy} if self.kind is Kind.REPOSITORY and policy else {}
 
     def rollout_timeout(self, default: float) -> float:
         value = self.annotations.get(ROLLOUT_TIMEOUT_ANNOTATION)
@@ -83,3 +108,13 @@ class Manifest:
 
     def annotation_true(self, name: str) -> bool:
         return self.annotations.get(name, "").strip().lower() in {"true", "yes", "1"}
+
+
+def service_key(ref: str, manifests: Iterable[Manifest]) -> ResourceKey | None:
+    """The Service manifest a hook names: "name" (unique across clusters) or "cluster/name"."""
+    services = [m for m in manifests if m.kind is Kind.SERVICE]
+    if "/" in ref:
+        found = [m for m in services if f"{m.cluster}/{m.name}" == ref]
+    else:
+        found = [m for m in services if m.name == ref]
+    return found[0].key if len(found) == 1 else None

@@ -55,6 +55,7 @@ class ResourceChange:
 class Plan:
     changes: tuple[ResourceChange, ...]  # in execution order
     errors: tuple[str, ...] = ()  # problems that make some changes impossible (missing references...)
+    warnings: tuple[str, ...] = ()  # worth knowing, changes nothing (e.g. what prune keeps and why)
     owner: str = "reconciler"
 
     @property

@@ -75,6 +75,30 @@ KIND_SPECS: dict[Kind, KindSpec] = {
         name_member="family",
         excluded=frozenset({"family"}),
     ),
+    Kind.TASK: KindSpec(
+        kind=Kind.TASK,
+        service="ecs",
+        create_operation="RunTask",
+        name_member="",  # metadata.name names the hook; AWS gives the task an ID
+        excluded=frozenset({"startedBy", "clientToken"}),
+        required=frozenset({"taskDefinition"}),
+        extra={
+            "runBefore": (
+                list[str] | None,
+                Field(None, description="Services (names of Service manifests) that must not roll out until "
+                                        "this task has run successfully, e.g. a database migration."),
+            ),
+            "runAfter": (
+                list[str] | None,
+                Field(None, description="Services (names of Service manifests) whose rollout must complete "
+                                        "before this task runs."),
+            ),
+            "timeoutSeconds": (
+                int | None,
+                Field(None, ge=1, description="How long the task may take, start to stop (default 600)."),
+            ),
+        },
+    ),
     Kind.SERVICE: KindSpec(
         kind=Kind.SERVICE,
         service="ecs",

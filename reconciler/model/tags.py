@@ -8,6 +8,7 @@ from typing import Any
 OWNER_TAG = "reconciler:managed-by"  # value: the owner id (--owner), says who may change the resource
 MANIFEST_TAG = "reconciler:manifest"  # value: "Kind/name" of the manifest that declares it
 OUR_TAG_PREFIX = "reconciler:"
+DELETION_POLICY_TAG = "reconciler:deletion-policy"  # on repositories: retain | delete | force (from annotation)
 
 
 def tags_to_map(tags: Any) -> dict[str, str]:
@@ -33,3 +34,15 @@ def ownership_tags(owner: str, kind: str, name: str) -> dict[str, str]:
 # the manifest that asked for it. While both still match, plans hold the change instead of retrying it.
 FAILED_TASK_DEFINITION_TAG = "reconciler:failed-task-definition"
 FAILED_SPEC_TAG = "reconciler:failed-spec"
+
+RUN_RECORD_PREFIX = "reconciler:ran."  # on a task definition revision: "<digest> succeeded|failed ..."
+
+
+def run_record_tag(task_name: str) -> str:
+    """The tag key recording the last run of the one-off task `task_name` (AWS keys: 128 characters)."""
+    import hashlib
+
+    key = RUN_RECORD_PREFIX + task_name
+    if len(key) <= 128:
+        return key
+    return RUN_RECORD_PREFIX + task_name[:96] + "." + hashlib.sha256(task_name.encode()).hexdigest()[:12]

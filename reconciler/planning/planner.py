@@ -17,7 +17,7 @@ from reconciler.model.live import LiveResource, LiveState
 from reconciler.model.manifest import ADOPT_ANNOTATION, Manifest
 from reconciler.model.plan import Action, FieldChange, KnownAfterApply, Plan, ResourceChange
 from reconciler.model.tags import FAILED_SPEC_TAG, FAILED_TASK_DEFINITION_TAG, OWNER_TAG
-from reconciler.planning import graph
+from reconciler.planning import graph, prune, references, tasks
 from reconciler.planning.diff import diff
 from reconciler.planning.normalize import canonical, left_scoped
 
@@ -52,27 +52,39 @@ def build_plan(
     owner: str = "reconciler",
     adopt: frozenset[str] = frozenset(),
     retry_failed: bool = False,
+    keep_revisions: int = prune.DEFAULT_KEEP_REVISIONS,
 ) -> Plan:
-    """The plan for `manifests` against `live`. `retry_failed` retries rollouts that failed before."""
-    keys = {m.key for m in manifests.manifests}
+    """The plan for `manifests` against `live`. `retry_failed` retries rollouts that failed before.
+    When `live.owned` was read (--prune), what we own and git no longer declares is deleted last."""
     by_key = manifests.by_key()
     changes: dict[ResourceKey, ResourceChange] = {}
     errors: list[str] = []
-    for key in sorted(keys, key=graph.order_key):
+    deps_of = graph.edges(list(manifests.manifests))
+    try:
+        order = graph.topological(deps_of)
+    except graph.CycleError as exc:
+        return Plan((), (str(exc),), owner=owner)
+    for key in order:
         m = by_key[key]
-        deps = graph.dependencies(m, keys)
-        if m.kind is Kind.SERVICE:
+        deps = tuple(sorted(deps_of[key]))
+        if m.kind is Kind.TASK:
+            change = tasks.plan_task(m, live, changes, errors, retry_failed)
+        elif m.kind is Kind.SERVICE:
             change = _plan_service(m, live, changes, errors)
             if not retry_failed:
                 change = _hold_failed(change, m, _live_of(m, live))
         else:
             change = _plan_simple(m, _live_of(m, live))
         change = _with_ownership(change, m, _live_of(m, live), owner, adopt, errors)
+        change = _with_meta_tags(change, m, _live_of(m, live))
         changes[key] = ResourceChange(**{**change.__dict__, "depends_on": deps, "source": m.source})
-    return Plan(tuple(changes.values()), tuple(errors), owner)
+    deletes, warnings = prune.plan_prune(manifests, live, keep_revisions)
+    return Plan((*changes.values(), *deletes), tuple(errors), tuple(warnings), owner=owner)
 
 
 def _live_of(m: Manifest, live: LiveState) -> LiveResource | None:
+    if m.kind is Kind.TASK:
+        return None  # one-off tasks have no lasting resource: their runs are recorded on the revision
     if m.kind is Kind.REPOSITORY:
         return live.repositories.get(m.name)
     if m.kind is Kind.CLUSTER:
@@ -97,7 +109,7 @@ def _compare(m: Manifest, desired: dict[str, Any], current: LiveResource | None)
                               reason=f"{', '.join(forcing)} cannot be changed in place",
                               replace_fields=forcing)
     reason = "registers a new revision" if m.kind is Kind.TASK_DEFINITION else ""
-    if m.kind is Kind.TASK_DEFINITION and all(f.path.startswith("tags") for f in fields):
+    if m.kind is Kind.TASK_DEFINITION and references.tags_only(fields):
         reason = "retags the latest revision"
     return ResourceChange(m.key, Action.UPDATE, fields, desired, live_form, current.arn, reason=reason)
 
@@ -108,27 +120,7 @@ def _plan_simple(m: Manifest, current: LiveResource | None) -> ResourceChange:
 
 def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, ResourceChange],
                   errors: list[str]) -> ResourceChange:
-    spec = {k: v for k, v in m.spec.items() if k != "cluster"}
-    problems: list[str] = []
-    cluster_key = ResourceKey(Kind.CLUSTER, m.cluster)
-    if cluster_key not in planned and m.cluster not in live.clusters:
-        problems.append(f"cluster {m.cluster!r} is neither a Cluster manifest nor an existing ACTIVE cluster")
-    ref = str(m.spec["taskDefinition"])
-    td_key = ResourceKey(Kind.TASK_DEFINITION, ref)
-    if td_key in planned:
-        td_change = planned[td_key]
-        if td_change.action is Action.NOOP or (td_change.action is Action.UPDATE
-                                                and td_change.reason == "retags the latest revision"):
-            spec["taskDefinition"] = live.task_definitions[ref].arn
-        else:
-            spec["taskDefinition"] = KnownAfterApply(f"{ref}:<next revision>")
-    else:
-        arn = live.task_definition_refs.get(ref)
-        if arn is None:
-            problems.append(f"task definition {ref!r} is neither a TaskDefinition manifest nor an existing "
-                            "ACTIVE task definition")
-        else:
-            spec["taskDefinition"] = arn
+    spec, problems = references.resolve(m, live, planned)
     current = live.services.get(f"{m.cluster}/{m.name}")
     if problems:
         errors.extend(f"{m.source}: {m.key}: {p}" for p in problems)
@@ -147,6 +139,20 @@ def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, Resou
             return ResourceChange(m.key, Action.CREATE, desired=canonical(m.kind, spec),
                                   blocked="service is DRAINING")
     return _compare(m, canonical(m.kind, spec), current)
+
+
+def _with_meta_tags(change: ResourceChange, m: Manifest, current: LiveResource | None) -> ResourceChange:
+    """Bookkeeping tags that follow from annotations (deletion policy) are kept up to date."""
+    if current is None or change.blocked or change.action is Action.REPLACE:
+        return change
+    wanted = m.meta_tags()
+    stale = [k for k in current.tags if k.startswith("reconciler:deletion-policy") and k not in wanted]
+    fields = [FieldChange(f"tags[{k}]", current.tags.get(k), v) for k, v in wanted.items() if current.tags.get(k) != v]
+    fields += [FieldChange(f"tags[{k}]", current.tags[k], None) for k in stale]
+    if not fields:
+        return change
+    action = Action.UPDATE if change.action is Action.NOOP else change.action
+    return ResourceChange(**{**change.__dict__, "action": action, "fields": (*change.fields, *fields)})
 
 
 def _hold_failed(change: ResourceChange, m: Manifest, current: LiveResource | None) -> ResourceChange:

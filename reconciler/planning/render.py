@@ -79,6 +79,9 @@ def to_text(plan: Plan, show_noop: bool = False) -> str:
         for glyph, text in _field_lines(change):
             colour = {"+": "green", "-": "red", "~": "yellow"}[glyph]
             out.append(f"      [{colour}]{glyph}[/{colour}] {escape(text)}")
+    if plan.warnings:
+        out.append("")
+        out.extend(f"[yellow]note:[/yellow] {escape(w)}" for w in plan.warnings)
     if plan.errors:
         out.append("")
         out.extend(f"[bold red]error:[/bold red] {escape(e)}" for e in plan.errors)
@@ -112,7 +115,7 @@ def to_json(plan: Plan) -> str:
             item["held"] = c.held
         changes.append(item)
     doc = {"changes": changes, "summary": plan.summary(), "hasChanges": plan.has_changes,
-           "errors": list(plan.errors)}
+           "errors": list(plan.errors), "warnings": list(plan.warnings)}
     return json.dumps(doc, indent=2, default=str, ensure_ascii=False)
 
 

@@ -1,0 +1,104 @@
+"""Delete what left git (--prune), gently: a service is scaled to zero and its tasks waited for before
+it is deleted and waited for until INACTIVE; a cluster's container instances are set DRAINING and
+waited for before it is deleted; task definition revisions are deregistered; a repository is deleted
+only as its deletion policy allows. Ownership is checked again right before each delete: a resource
+someone else took over since the plan is refused, not deleted."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from reconciler.apply.context import ApplyContext
+from reconciler.errors import AwsError
+from reconciler.model.keys import Kind
+from reconciler.model.plan import ResourceChange
+from reconciler.model.tags import DELETION_POLICY_TAG, OWNER_TAG, tags_to_map
+
+
+def _refuse_unless_ours(change: ResourceChange, operation: str, holder: str | None, ctx: ApplyContext) -> None:
+    if holder != ctx.owner:
+        who = "no owner tag" if holder is None else f"owner {holder!r}"
+        raise AwsError(operation, "NotOwned", f"it now carries {who}, not {ctx.owner!r}: not deleted", str(change.key))
+
+
+def _wait(what: str, done: Callable[[], bool], ctx: ApplyContext, change: ResourceChange) -> None:
+    deadline = time.monotonic() + ctx.rollout_timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AwsError("Drain", "Timeout", f"{what} after {ctx.rollout_timeout:.0f}s", str(change.key))
+        time.sleep(ctx.poll_seconds)
+
+
+def delete_service(change: ResourceChange, ctx: ApplyContext) -> str:
+    cluster, name = change.key.name.split("/", 1)
+    service = ctx.ecs.describe_services(cluster, [name]).get(name)
+    if service is None:
+        return "already gone"
+    _refuse_unless_ours(change, "DeleteService", tags_to_map(service.get("tags")).get(OWNER_TAG), ctx)
+    if service.get("status") == "ACTIVE":
+        if service.get("desiredCount", 0):
+            ctx.ecs.update_service(cluster=cluster, service=name, desiredCount=0)
+
+        def drained() -> bool:
+            now = ctx.ecs.describe_services(cluster, [name]).get(name) or {}
+            return not now or (now.get("runningCount", 0) == 0 and now.get("pendingCount", 0) == 0)
+
+        _wait("tasks still running", drained, ctx, change)
+        ctx.ecs.delete_service(cluster, name)
+    _wait("service still DRAINING", lambda: not ctx.ecs.describe_services(cluster, [name]), ctx, change)
+    return "drained to 0 tasks and deleted (INACTIVE)"
+
+
+def delete_cluster(change: ResourceChange, ctx: ApplyContext) -> str:
+    name = change.key.name
+    cluster = ctx.ecs.describe_clusters([name]).get(name)
+    if cluster is None:
+        return "already gone"
+    _refuse_unless_ours(change, "DeleteCluster", tags_to_map(cluster.get("tags")).get(OWNER_TAG), ctx)
+    instances = ctx.ecs.list_container_instances(name)
+    if instances:
+        ctx.ecs.drain_container_instances(name, instances)
+
+        def idle() -> bool:
+            described = ctx.ecs.describe_container_instances(name, instances)
+            return all(i.get("runningTasksCount", 0) == 0 for i in described)
+
+        _wait("container instances still run tasks", idle, ctx, change)
+        for arn in instances:
+            ctx.ecs.deregister_container_instance(name, arn)
+    remaining = ctx.ecs.describe_services(name, [a.rsplit("/", 1)[-1] for a in ctx.ecs.list_services(name)])
+    if remaining:
+        raise AwsError("DeleteCluster", "ClusterNotEmpty",
+                       f"services remain: {', '.join(sorted(remaining))}: not deleted", str(change.key))
+    ctx.ecs.delete_cluster(name)
+    drained = f" after draining {len(instances)} container instance(s)" if instances else ""
+    return f"deleted{drained}"
+
+
+def deregister_revision(change: ResourceChange, ctx: ApplyContext) -> str:
+    assert change.arn is not None
+    ctx.ecs.deregister_task_definition(change.arn)
+    return "deregistered"
+
+
+def delete_repository(change: ResourceChange, ctx: ApplyContext) -> str:
+    name = change.key.name
+    repo = ctx.ecr.describe_repository(name)
+    if repo is None:
+        return "already gone"
+    tags = ctx.ecr.list_tags(repo["repositoryArn"], name)
+    _refuse_unless_ours(change, "DeleteRepository", tags.get(OWNER_TAG), ctx)
+    policy = tags.get(DELETION_POLICY_TAG, "retain")
+    if policy not in ("delete", "force"):
+        raise AwsError("DeleteRepository", "Retained", f"deletion policy is {policy!r}: not deleted", str(change.key))
+    ctx.ecr.delete_repository(name, force=policy == "force")
+    return "deleted" + (" with its images" if policy == "force" else "")
+
+
+DELETERS: dict[Kind, Callable[[ResourceChange, ApplyContext], str]] = {
+    Kind.SERVICE: delete_service,
+    Kind.CLUSTER: delete_cluster,
+    Kind.TASK_DEFINITION: deregister_revision,
+    Kind.REPOSITORY: delete_repository,
+}
