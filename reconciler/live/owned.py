@@ -21,9 +21,9 @@ def read_owned(ecs: EcsApi, ecr: EcrApi, owner: str) -> OwnedState:
                                                 cluster.get("status", "ACTIVE"))
         names = [arn.rsplit("/", 1)[-1] for arn in ecs.list_services(name)]
         for service_name, service in ecs.describe_services(name, names).items():
-            for deployment in service.get("deployments") or []:
-                owned.in_use.add(str(deployment.get("taskDefinition")))
-            owned.in_use.add(str(service.get("taskDefinition")))
+            used = owned.in_use.setdefault(f"{name}/{service_name}", set())
+            used.add(str(service.get("taskDefinition")))
+            used.update(str(d.get("taskDefinition")) for d in service.get("deployments") or [])
             service_tags = tags_to_map(service.get("tags"))
             if service_tags.get(OWNER_TAG) == owner:
                 owned.services[f"{name}/{service_name}"] = LiveResource(

@@ -37,5 +37,5 @@ class OwnedState:
     services: dict[str, LiveResource] = field(default_factory=dict)  # "cluster/service"
     families: dict[str, list[str]] = field(default_factory=dict)  # family -> ACTIVE revisions, newest first
     repositories: dict[str, LiveResource] = field(default_factory=dict)
-    in_use: set[str] = field(default_factory=set)  # task definition ARNs any service deployment runs
+    in_use: dict[str, set[str]] = field(default_factory=dict)  # "cluster/service" -> ARNs its deployments run
     other_services: dict[str, list[str]] = field(default_factory=dict)  # cluster -> services not ours

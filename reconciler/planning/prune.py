@@ -34,16 +34,19 @@ def plan_prune(manifests: ManifestSet, live: LiveState,
         changes.append(ResourceChange(key, Action.DELETE, arn=service.arn,
                                       reason="not in git: drain to 0 tasks, then delete"))
         service_deletes.setdefault(name.split("/", 1)[0], []).append(key)
+    deleted = {k.name for keys in service_deletes.values() for k in keys}
+    in_use = {arn for service, arns in owned.in_use.items() if service not in deleted for arn in arns}
+    all_service_deletes = tuple(k for keys in service_deletes.values() for k in keys)
     families_in_git = {m.name for m in manifests.of_kind(Kind.TASK_DEFINITION)}
     for family, revisions in sorted(owned.families.items()):
         keep = set(revisions[:keep_revisions]) if family in families_in_git else set()
         why = (f"older than the last {keep_revisions} revisions and not in use" if family in families_in_git
                else "family not in git, revision not in use")
         for arn in reversed(revisions):  # oldest first
-            if arn in keep or arn in owned.in_use:
+            if arn in keep or arn in in_use:
                 continue
             changes.append(ResourceChange(ResourceKey(Kind.TASK_DEFINITION, arn.rsplit("/", 1)[-1]), Action.DELETE,
-                                          arn=arn, reason=f"deregisters: {why}"))
+                                          arn=arn, reason=f"deregisters: {why}", depends_on=all_service_deletes))
     for name, cluster in sorted(owned.clusters.items()):
         key = ResourceKey(Kind.CLUSTER, name)
         if key in wanted or name in used_clusters:
