@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", default="10m", metavar="DURATION",
                    help="how long to wait for each service rollout (default 10m; per service: annotation "
                         "reconciler.io/rollout-timeout)")
-    p.add_argument("--poll", default="5s", metavar="DURATION", help=argparse.SUPPRESS)
+    p.add_argument("--poll", default="2s", metavar="DURATION", help=argparse.SUPPRESS)
 
     p = sub.add_parser("status", parents=[common], help="show sync and health of each resource",
                        description="For each manifest: in sync or not, healthy, progressing or degraded, with "
@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="revision number (e.g. 3) or family:revision; default: the previous ACTIVE revision")
     p.add_argument("--timeout", default="10m", metavar="DURATION", help="how long to wait for the rollout")
     p.add_argument("--no-wait", action="store_true", help="return once the service was updated")
-    p.add_argument("--poll", default="5s", metavar="DURATION", help=argparse.SUPPRESS)
+    p.add_argument("--poll", default="2s", metavar="DURATION", help=argparse.SUPPRESS)
 
     sub.add_parser("schema", parents=[common], help="print the JSON Schema of manifests (for editors)",
                    description="Print the JSON Schema of all manifest kinds, generated from the AWS API "

@@ -39,7 +39,14 @@ def aws(aws_env: None) -> Iterator[object]:
     from reconciler.sandbox import install_ecs_fixes
     from reconciler.sandbox.seed import seed_sandbox
 
+    from reconciler.sandbox.scheduler import get_pace, set_pace
+
     install_ecs_fixes()
-    with mock_aws():
-        seed_sandbox(None, REGION)
-        yield pipeline.connect(AwsSettings(region=REGION))
+    pace = get_pace()
+    set_pace(0.02)  # ECS at a fast pace: a scheduler step every 20 ms
+    try:
+        with mock_aws():
+            seed_sandbox(None, REGION)
+            yield pipeline.connect(AwsSettings(region=REGION))
+    finally:
+        set_pace(pace)

@@ -38,7 +38,8 @@ def sandbox() -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, NO_COLOR="1",
-               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+               RECONCILER_SANDBOX_STEP_SECONDS="0.05")
     proc = subprocess.Popen([CLI, "sandbox", "--port", str(port)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
@@ -60,6 +61,8 @@ def sandbox() -> Iterator[dict[str, str]]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    if args and args[0] == "apply":
+        args = (*args, "--poll", "0.2s")
     return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -78,6 +81,7 @@ def named(tmp_path: Path, suffix: str) -> Path:
         text = text.replace("cluster: demo\n", f"cluster: demo-{suffix}\n")
         text = text.replace("taskDefinition: web\n", f"taskDefinition: web-{suffix}\n")
         text = text.replace(".amazonaws.com/web:", f".amazonaws.com/web-{suffix}:")
+        text = text.replace("runBefore: [web]", f"runBefore: [web-{suffix}]")
         path.write_text(text)
     return target
 
@@ -88,7 +92,7 @@ def test_plan_apply_plan_over_http(sandbox: dict[str, str], tmp_path: Path) -> N
     first = run(sandbox, "plan", m, "-o", "json", "--detailed-exitcode")
     assert first.returncode == 2, first.stderr
     doc = json.loads(first.stdout)
-    assert doc["summary"]["create"] == 4 and {c["action"] for c in doc["changes"]} == {"create"}
+    assert doc["summary"]["create"] == 5 and {c["action"] for c in doc["changes"]} == {"create"}
     assert '"event"' in first.stderr  # logs are JSON lines on stderr when not a terminal
     applied = run(sandbox, "apply", m)
     assert applied.returncode == 0, applied.stdout + applied.stderr

@@ -27,7 +27,7 @@ def apply_once(conn: Any, paths: list[str]) -> tuple[Plan, ApplyResult]:
     manifests = loader.load(paths)
     plan, live = pipeline.plan(manifests, conn, pipeline.PlanOptions(owner=OWNER))
     assert not plan.errors, plan.errors
-    return plan, pipeline.apply(plan, live, manifests, conn, OWNER).result
+    return plan, pipeline.apply(plan, live, manifests, conn, OWNER, poll_seconds=0.05).result
 
 
 def assert_converges(conn: Any, paths: list[str]) -> None:
@@ -49,7 +49,7 @@ def service_manifest(name: str, td: str, cluster: str = "fixtures", extra: str =
 def test_examples_converge(aws: Any) -> None:
     """The shipped manifests: create everything, then nothing left to do, then no mutating call."""
     first = plan_of(aws, [str(MANIFESTS)])
-    assert first.summary()["create"] == 4
+    assert first.summary()["create"] == 5
     assert_converges(aws, [str(MANIFESTS)])
 
 
@@ -91,7 +91,7 @@ def test_image_change_registers_one_revision_and_moves_the_service(aws: Any, tmp
     monkeypatch.setenv("IMAGE_TAG", "2.0.0")
     plan = plan_of(aws, [str(MANIFESTS)])
     assert {str(c.key): c.action.value for c in plan.changes if c.is_change} == {
-        "TaskDefinition/web": "update", "Service/demo/web": "update"}
+        "TaskDefinition/web": "update", "Task/migrate": "create", "Service/demo/web": "update"}
     [td] = [c for c in plan.changes if str(c.key) == "TaskDefinition/web"]
     assert [f.path for f in td.fields] == ["containerDefinitions[web].image"]
     assert_converges(aws, [str(MANIFESTS)])
@@ -108,7 +108,7 @@ def test_aws_error_stops_dependents_keeps_what_succeeded_and_rerun_continues(aws
     _, result = apply_once(aws, [str(tmp_path / "m")])
     status = {str(o.key): o.status for o in result.outcomes}
     assert status == {"Repository/web": "applied", "Cluster/demo": "applied", "TaskDefinition/web": "applied",
-                      "Service/demo/web": "failed"}
+                      "Task/migrate": "applied", "Service/demo/web": "failed"}
     [failed] = [o for o in result.outcomes if o.status == "failed"]
     assert "CreateService" in failed.message and "InvalidSubnetID.NotFound" in failed.message
     path.write_text(good)

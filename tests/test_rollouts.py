@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,6 @@ from reconciler.rollouts.observe import Phase
 from .conftest import MANIFESTS
 
 POLL = 0.05
-
-
-@pytest.fixture(autouse=True)
-def fast_scheduler() -> Iterator[None]:
-    from reconciler.sandbox.scheduler import get_pace, set_pace
-
-    before = get_pace()
-    set_pace(0.02)
-    yield
-    set_pace(before)
 
 
 def deploy(conn: Any, path: Path, **options: Any) -> tuple[Any, list[Any]]:
@@ -68,7 +57,7 @@ def test_image_change_rolls_out_and_completes(aws: Any, tmp_path: Path, monkeypa
     assert result.ok, result.outcomes
     [rollout] = rollouts
     assert rollout.ok and rollout.task_definition.endswith("web:2")
-    migrate = [o for o in result.outcomes if str(o.key) == "Task/migrate"][0]
+    migrate = next(o for o in result.outcomes if str(o.key) == "Task/migrate")
     assert migrate.status == "applied" and "exit code 0" in migrate.message
     service = aws.ecs.describe_services("demo", ["web"])["web"]
     assert service["runningCount"] == 2 and len(service["deployments"]) == 1
@@ -144,7 +133,7 @@ def test_failing_migration_blocks_the_service_rollout(aws: Any, tmp_path: Path,
     assert "exited with code 3" in message and "/ecs/demo/web" in message and "web/web/" in message
     assert status["Service/demo/web"].status == "skipped" and rollouts == []
     assert aws.ecs.describe_services("demo", ["web"])["web"]["taskDefinition"].endswith("web:1")
-    held = [c for c in plan_of(aws, m).changes if str(c.key) == "Task/migrate"][0]
+    held = next(c for c in plan_of(aws, m).changes if str(c.key) == "Task/migrate")
     assert held.held and "exit=3" in held.held  # not re-run until the manifest changes
 
 

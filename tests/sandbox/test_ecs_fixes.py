@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from reconciler.sandbox import Sandbox, ecs_fixes, install_ecs_fixes, reset_sandbox
+from reconciler.sandbox import Sandbox, get_pace, install_ecs_fixes, reset_sandbox, set_pace
 
 REGION = "us-east-1"
 EXEC_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -87,6 +87,31 @@ def register(aws: Aws, family: str = "web", *, fargate: bool = False, **extra: A
     kwargs.update(extra)
     arn: str = aws.ecs.register_task_definition(**kwargs)["taskDefinition"]["taskDefinitionArn"]
     return arn
+
+
+def wait_for_status(aws: Aws, name: str, status: str, cluster: str = "c1", timeout: float = 5.0) -> None:
+    """Poll until the service has ``status`` (the scheduler drains deleted services over its steps)."""
+    deadline = time.monotonic() + timeout
+    while describe(aws, name, cluster)["status"] != status:
+        assert time.monotonic() < deadline, f"service {name} never became {status}"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def fast_pace() -> Iterator[None]:
+    saved = get_pace()
+    set_pace(0.02)
+    yield
+    set_pace(saved)
+
+
+@pytest.fixture
+def short_pace() -> Iterator[None]:
+    """Steps short enough to wait for, long enough that a test can see the state before the next step."""
+    saved = get_pace()
+    set_pace(0.3)
+    yield
+    set_pace(saved)
 
 
 def describe(aws: Aws, name: str, cluster: str = "c1") -> dict[str, Any]:
@@ -283,11 +308,8 @@ def test_create_service_retry_with_same_client_token_returns_existing(aws: Aws, 
 # ---------------------------------------------------------------------------------------------- fix c
 
 
-def test_delete_service_drains_then_becomes_inactive(
-    aws: Aws, cluster: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_delete_service_drains_then_becomes_inactive(aws: Aws, cluster: str, short_pace: None) -> None:
     """AWS moves a deleted service DRAINING -> INACTIVE; INACTIVE is describable but not listed."""
-    monkeypatch.setattr(ecs_fixes, "DRAINING_TO_INACTIVE_SECONDS", 0.2)
     register(aws)
     aws.ecs.create_service(cluster=cluster, serviceName="s", taskDefinition="web", desiredCount=1)
     deleted = aws.ecs.delete_service(cluster=cluster, service="s", force=True)["service"]
@@ -295,8 +317,7 @@ def test_delete_service_drains_then_becomes_inactive(
     assert describe(aws, "s")["status"] == "DRAINING"
     assert len(aws.ecs.list_services(cluster=cluster)["serviceArns"]) == 1
 
-    time.sleep(0.25)
-    assert describe(aws, "s")["status"] == "INACTIVE"
+    wait_for_status(aws, "s", "INACTIVE")
     assert aws.ecs.list_services(cluster=cluster)["serviceArns"] == []
 
     recreated = aws.ecs.create_service(cluster=cluster, serviceName="s", taskDefinition="web", desiredCount=1)
@@ -305,16 +326,15 @@ def test_delete_service_drains_then_becomes_inactive(
 
 
 def test_update_or_delete_of_non_active_service_raises_service_not_active(
-    aws: Aws, cluster: str, monkeypatch: pytest.MonkeyPatch
+    aws: Aws, cluster: str, fast_pace: None
 ) -> None:
     """AWS raises ServiceNotActiveException for UpdateService/DeleteService on DRAINING or INACTIVE."""
-    monkeypatch.setattr(ecs_fixes, "DRAINING_TO_INACTIVE_SECONDS", 0.1)
     register(aws)
     aws.ecs.create_service(cluster=cluster, serviceName="s", taskDefinition="web", desiredCount=0)
     aws.ecs.delete_service(cluster=cluster, service="s")
     with pytest.raises(aws.ecs.exceptions.ServiceNotActiveException):
         aws.ecs.update_service(cluster=cluster, service="s", desiredCount=1)  # DRAINING
-    time.sleep(0.15)
+    wait_for_status(aws, "s", "INACTIVE")
     with pytest.raises(aws.ecs.exceptions.ServiceNotActiveException):
         aws.ecs.update_service(cluster=cluster, service="s", desiredCount=1)  # INACTIVE
     with pytest.raises(aws.ecs.exceptions.ServiceNotActiveException):
