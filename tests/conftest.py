@@ -37,9 +37,8 @@ def aws(aws_env: None) -> Iterator[object]:
     from reconciler import pipeline
     from reconciler.aws.clients import AwsSettings
     from reconciler.sandbox import install_ecs_fixes
-    from reconciler.sandbox.seed import seed_sandbox
-
     from reconciler.sandbox.scheduler import get_pace, set_pace
+    from reconciler.sandbox.seed import seed_sandbox
 
     install_ecs_fixes()
     pace = get_pace()
