@@ -174,3 +174,31 @@ def test_help_teaches() -> None:
         assert word in top
     plan = subprocess.run([CLI, "plan", "--help"], capture_output=True, text=True, timeout=60).stdout
     assert "--detailed-exitcode" in plan and "exit codes" in plan
+
+
+def test_crash_rolls_back_status_shows_it_and_manual_rollback(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """Over HTTP: a crashing image fails apply (exit 1) with the stopped-task reason and ECS's rollback;
+    status reports the change held; `rollback` goes back to the last revision that rolled out well,
+    skipping the one that crashed."""
+    m = named(tmp_path, "c")
+    (m / "migrate-task.yaml").unlink()
+    env = dict(sandbox)
+    assert run(env, "apply", str(m)).returncode == 0
+    healthy = run(env, "status", str(m), "-o", "json")
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    rows = {r["kind"] + "/" + r["name"]: r for r in json.loads(healthy.stdout)["resources"]}
+    assert rows["Service/demo-c/web-c"]["health"] == "healthy" and rows["Service/demo-c/web-c"]["sync"] == "in-sync"
+    env["IMAGE_TAG"] = "9-crash"
+    failed = run(env, "apply", str(m))
+    assert failed.returncode == 1
+    assert "Essential container in task exited" in failed.stdout and "ECS rolled back to web-c:1" in failed.stdout
+    status = run(env, "status", str(m), "-o", "json")
+    rows = {r["kind"] + "/" + r["name"]: r for r in json.loads(status.stdout)["resources"]}
+    assert status.returncode == 1 and rows["Service/demo-c/web-c"]["sync"] == "held"
+    env["IMAGE_TAG"] = "10"
+    assert run(env, "apply", str(m)).returncode == 0
+    back = run(env, "rollback", "demo-c/web-c", "--poll", "0.2s")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "web-c:3 to web-c:1" in back.stdout  # web-c:2 crashed: the last good one before web-c:3 is 1
+    [service] = ecs(sandbox).describe_services(cluster="demo-c", services=["web-c"])["services"]  # type: ignore[attr-defined]
+    assert service["taskDefinition"].endswith("web-c:1")

@@ -213,3 +213,38 @@ def test_keep_last_revisions(aws: Any, tmp_path: Path, monkeypatch: pytest.Monke
                                                                                 "TaskDefinition/web:2"]
     assert deploy(aws, m, prune=True, keep_revisions=2)[0].ok
     assert [a.rsplit("/", 1)[-1] for a in aws.ecs.list_task_definitions("web")] == ["web:4", "web:3"]
+
+
+def test_prune_of_an_ec2_cluster_drains_its_container_instances(aws: Any, tmp_path: Path) -> None:
+    """EC2 capacity: a service runs on a registered container instance; pruning drains the service, sets
+    the instance DRAINING, deregisters it and deletes the cluster."""
+    import json
+
+    import boto3
+
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "all.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: ec2}\nspec: {}\n---\n"
+        "apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata: {name: app}\nspec:\n"
+        "  requiresCompatibilities: [EC2]\n  containerDefinitions:\n"
+        "    - {name: app, image: 'nginx:1', memory: 128, portMappings: [{containerPort: 80}]}\n---\n"
+        "apiVersion: reconciler/v1\nkind: Service\nmetadata: {name: app}\nspec:\n  cluster: ec2\n"
+        "  taskDefinition: app\n  desiredCount: 1\n  launchType: EC2\n")
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    aws.clients.ecs.create_cluster(clusterName="ec2", tags=[{"key": "reconciler:managed-by", "value": "reconciler"}])
+    [instance] = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"]
+    document = json.dumps({"instanceId": instance["InstanceId"], "region": "us-east-1"})
+    aws.clients.ecs.register_container_instance(cluster="ec2", instanceIdentityDocument=document)
+    result, [rollout] = deploy(aws, m)
+    assert result.ok and rollout.ok, rollout.message
+    [arn] = aws.ecs.list_container_instances("ec2")
+    assert aws.ecs.describe_container_instances("ec2", [arn])[0]["runningTasksCount"] == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result, _ = deploy(aws, empty, prune=True, allow_empty=True)
+    messages = {str(o.key): o.message for o in result.outcomes}
+    assert result.ok, result.outcomes
+    assert messages["Cluster/ec2"] == "deleted after draining 1 container instance(s)"
+    assert aws.ecs.describe_clusters(["ec2"]) == {}

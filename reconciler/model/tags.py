@@ -34,6 +34,9 @@ def ownership_tags(owner: str, kind: str, name: str) -> dict[str, str]:
 # the manifest that asked for it. While both still match, plans hold the change instead of retrying it.
 FAILED_TASK_DEFINITION_TAG = "reconciler:failed-task-definition"
 FAILED_SPEC_TAG = "reconciler:failed-spec"
+# On a service: the revisions ("family:revision") whose rollouts completed, newest first, at most five.
+GOOD_REVISIONS_TAG = "reconciler:good-revisions"
+GOOD_REVISIONS_KEPT = 5
 
 RUN_RECORD_PREFIX = "reconciler:ran."  # on a task definition revision: "<digest> succeeded|failed ..."
 

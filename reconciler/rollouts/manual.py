@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.aws.ecs import EcsApi
 from reconciler.errors import ReconcilerError
 from reconciler.model.keys import Kind, ResourceKey
+from reconciler.model.tags import FAILED_TASK_DEFINITION_TAG, GOOD_REVISIONS_TAG, tags_to_map
 from reconciler.rollouts.wait import RolloutTarget
+
+
+def _last_good(ecs: EcsApi, service: dict[str, Any], current: str, family: str, revision: int) -> str:
+    """The newest revision whose rollout completed on this service (recorded by apply), else the newest
+    older ACTIVE revision that is not marked as failed."""
+    tags = tags_to_map(service.get("tags"))
+    active = ecs.list_task_definitions(family)
+    by_short = {arn.rsplit("/", 1)[-1]: arn for arn in active}
+    for short in tags.get(GOOD_REVISIONS_TAG, "").split():
+        if short in by_short and by_short[short] != current:
+            return by_short[short]
+    failed = tags.get(FAILED_TASK_DEFINITION_TAG)
+    older = [arn for arn in active if int(arn.rsplit(":", 1)[-1]) < revision and arn != failed]
+    if not older:
+        raise ReconcilerError(f"no ACTIVE revision of {family} older than {revision} known to be good")
+    return older[0]
 
 
 def rollback_service(ecs: EcsApi, cluster: str, name: str, to: str | None,
@@ -23,11 +42,7 @@ def rollback_service(ecs: EcsApi, cluster: str, name: str, to: str | None,
             raise ReconcilerError(f"task definition {ref} does not exist or is not ACTIVE")
         target = str(found[0]["taskDefinitionArn"])
     else:
-        older = [arn for arn in ecs.list_task_definitions(family)
-                 if int(arn.rsplit(":", 1)[-1]) < int(revision)]
-        if not older:
-            raise ReconcilerError(f"no ACTIVE revision of {family} older than {revision} to roll back to")
-        target = older[0]
+        target = _last_good(ecs, service, current, family, int(revision))
     if target == current:
         raise ReconcilerError(f"the service already runs {current.rsplit('/', 1)[-1]}")
     ecs.update_service(cluster=cluster, service=name, taskDefinition=target)

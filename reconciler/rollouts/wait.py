@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from reconciler.aws.ecs import EcsApi
 from reconciler.errors import AwsError
 from reconciler.model.keys import ResourceKey
-from reconciler.model.tags import FAILED_SPEC_TAG, FAILED_TASK_DEFINITION_TAG
+from reconciler.model.tags import FAILED_SPEC_TAG, FAILED_TASK_DEFINITION_TAG, GOOD_REVISIONS_KEPT, GOOD_REVISIONS_TAG
 from reconciler.rollouts.observe import Phase, RolloutStatus, observe, short_revision
 
 DEFAULT_TIMEOUT_SECONDS = 600.0  # as long as AWS's own services-stable waiter
@@ -206,6 +206,11 @@ def _mark(ecs: EcsApi, t: _Tracking, service: Mapping[str, Any] | None, result: 
         if result.ok:
             stale = [k for k in (FAILED_TASK_DEFINITION_TAG, FAILED_SPEC_TAG) if k in tags]
             ecs.untag_resource(arn, stale, str(t.target.key))
+            revision = short_revision(result.task_definition)
+            earlier = [r for r in tags.get(GOOD_REVISIONS_TAG, "").split() if r != revision]
+            good = " ".join([revision, *earlier][:GOOD_REVISIONS_KEPT])
+            if tags.get(GOOD_REVISIONS_TAG) != good:
+                ecs.tag_resource(arn, {GOOD_REVISIONS_TAG: good}, str(t.target.key))
         elif result.phase in (Phase.ROLLED_BACK, Phase.FAILED):
             ecs.tag_resource(arn, {FAILED_TASK_DEFINITION_TAG: t.target.desired_task_definition,
                                    FAILED_SPEC_TAG: t.target.spec_digest}, str(t.target.key))
