@@ -202,3 +202,11 @@ def test_crash_rolls_back_status_shows_it_and_manual_rollback(sandbox: dict[str,
     assert "web-c:3 to web-c:1" in back.stdout  # web-c:2 crashed: the last good one before web-c:3 is 1
     [service] = ecs(sandbox).describe_services(cluster="demo-c", services=["web-c"])["services"]  # type: ignore[attr-defined]
     assert service["taskDefinition"].endswith("web-c:1")
+
+
+def test_no_wait_returns_after_the_api_calls(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """--no-wait: exit 0 once the service was updated, without waiting for its rollout."""
+    m = named(tmp_path, "d")
+    result = run(sandbox, "apply", str(m), "--no-wait")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Not waiting for 1 rollout(s) (--no-wait)" in result.stdout and "rolled out" not in result.stdout

@@ -248,3 +248,41 @@ def test_prune_of_an_ec2_cluster_drains_its_container_instances(aws: Any, tmp_pa
     assert result.ok, result.outcomes
     assert messages["Cluster/ec2"] == "deleted after draining 1 container instance(s)"
     assert aws.ecs.describe_clusters(["ec2"]) == {}
+
+
+def test_run_after_hook_waits_for_the_rollout(aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A smoke-test task with runAfter: [web] runs only once web rolled out, and then it runs."""
+    m = copy_examples(tmp_path)
+    (m / "smoke-task.yaml").write_text((m / "migrate-task.yaml").read_text()
+                                       .replace("name: migrate", "name: smoke")
+                                       .replace("runBefore: [web]", "runAfter: [web]"))
+    result, rollouts = deploy(aws, m)
+    assert result.ok
+    order = [str(o.key) for o in result.outcomes]
+    assert order.index("Service/demo/web") < order.index("Task/smoke")
+    assert [str(r.key) for r in rollouts] == ["Service/demo/web"] and rollouts[0].ok  # waited for before smoke
+    monkeypatch.setenv("IMAGE_TAG", "crash")
+    (m / "migrate-task.yaml").unlink()
+    result, rollouts = deploy(aws, m)
+    smoke = next(o for o in result.outcomes if str(o.key) == "Task/smoke")
+    assert smoke.status == "failed" and "did not roll out" in smoke.message
+
+
+def test_prune_refuses_what_changed_owner_since_the_plan(aws: Any, tmp_path: Path) -> None:
+    """Between plan and apply someone else took the service over: it is not deleted, and that is said."""
+    from reconciler.apply.context import ApplyContext
+    from reconciler.apply.executor import apply_plan
+
+    m = copy_examples(tmp_path)
+    (m / "old-service.yaml").write_text((m / "web-service.yaml").read_text().replace("  name: web\n", "  name: old\n"))
+    assert deploy(aws, m)[0].ok
+    (m / "old-service.yaml").unlink()
+    manifests = loader.load([str(m)])
+    plan, live = pipeline.plan(manifests, aws, pipeline.PlanOptions(prune=True))
+    arn = aws.ecs.describe_services("demo", ["old"])["old"]["serviceArn"]
+    aws.ecs.tag_resource(arn, {"reconciler:managed-by": "team-b"}, "test")
+    result = apply_plan(plan, manifests, ApplyContext(ecs=aws.ecs, ecr=aws.ecr, live=live, owner="reconciler",
+                                                      poll_seconds=POLL))
+    [outcome] = [o for o in result.outcomes if str(o.key) == "Service/demo/old"]
+    assert outcome.status == "failed" and "'team-b'" in outcome.message and "not deleted" in outcome.message
+    assert "old" in aws.ecs.describe_services("demo", ["old"])
