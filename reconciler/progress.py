@@ -44,7 +44,7 @@ class RolloutProgress:
         for name, status in self.rows.items():
             colour = COLOURS[status.phase]
             bar = _bar(status.running, status.desired)
-            table.add_row(escape(name), status.revision, f"{bar} {status.running}/{status.desired}",
+            table.add_row(escape(name), status.revision, escape(f"{bar} {status.running}/{status.desired}"),
                           f"[{colour}]{status.phase.value}[/{colour}]", escape(status.reason[:80]))
         return table
 

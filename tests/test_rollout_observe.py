@@ -99,3 +99,22 @@ def test_draining_service_is_not_a_rollout() -> None:
     s = copy.deepcopy(service(deployment(3, "PRIMARY", 2, "COMPLETED")))
     s["status"] = "DRAINING"
     assert observe(s, TD + "3").phase is Phase.FAILED
+
+
+def test_progress_bar_survives_rich_markup() -> None:
+    """A full bar "[##########]" must not be swallowed as a rich markup tag."""
+    from rich.console import Console
+
+    from reconciler.model.keys import Kind, ResourceKey
+    from reconciler.progress import RolloutProgress
+    from reconciler.rollouts.observe import RolloutStatus
+    from reconciler.rollouts.wait import RolloutTarget
+
+    console = Console(record=True, width=120, force_terminal=False)
+    progress = RolloutProgress(console)
+    progress.rows["Service/c/web"] = RolloutStatus(Phase.COMPLETED, 2, 2, 0, TD + "3")
+    console.print(progress._table())
+    assert "[##########] 2/2" in console.export_text()
+    target = RolloutTarget(ResourceKey(Kind.SERVICE, "c/web"), "c", "web", TD + "3")
+    progress.progress(target, RolloutStatus(Phase.PROGRESSING, 1, 2, 1, TD + "3"))
+    assert "1/2 running, 1 pending (progressing)" in console.export_text()
