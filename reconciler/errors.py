@@ -4,7 +4,9 @@ ReconcilerError                exit code 1
 ├── ManifestError              bad input: carries every problem found, each with file:line:col
 ├── AwsError                   an AWS call failed (operation, resource, AWS code and message)
 │   └── NotFoundError          the thing asked for does not exist (readers turn it into "absent")
-└── SandboxError               the embedded sandbox could not start or was misused
+├── SandboxError               the embedded sandbox could not start or was misused
+├── LockHeldError              exit code 3: another writer holds the lock (who, since when, which lock)
+└── LockLostError              our lease expired or was taken over while we acted (fencing)
 
 The CLI maps `exit_code` to the process exit status; nothing else decides exit codes.
 """
@@ -68,3 +70,24 @@ class NotFoundError(AwsError):
 
 class SandboxError(ReconcilerError):
     pass
+
+
+class LockHeldError(ReconcilerError):
+    """Another writer holds the lock. The message names the holder, since when, and the lock (table/key or file)."""
+
+    exit_code: ClassVar[int] = 3
+
+    def __init__(self, message: str, *, lock: str | None = None, holder: str | None = None,
+                 since: str | None = None) -> None:
+        self.lock = lock
+        self.holder = holder
+        self.since = since
+        super().__init__(message)
+
+
+class LockLostError(ReconcilerError):
+    """We no longer hold the lock we act under: the lease expired or another writer took it over."""
+
+    def __init__(self, message: str, *, lock: str | None = None) -> None:
+        self.lock = lock
+        super().__init__(message)

@@ -76,7 +76,8 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | None = None, allo
         problems.append(Problem("no manifests (*.yaml, *.yml) found", file=", ".join(paths) or "."))
     elif files and not manifests and not problems:
         problems.append(Problem("the files hold no manifest documents", file=", ".join(paths)))
-    problems.extend(_check_set(manifests))
+    # References are checked only on a complete set: a document that failed to load is not "missing".
+    problems.extend(_check_set(manifests, references=not problems))
     if problems:
         raise ManifestError(problems)
     return ManifestSet(tuple(manifests), tuple(str(f) for f in files))
@@ -267,7 +268,7 @@ def _message(kind: Kind, error: Any) -> str:
     return f"{error['msg']} (got {error.get('input')!r})"
 
 
-def _check_set(manifests: list[Manifest]) -> list[Problem]:
+def _check_set(manifests: list[Manifest], references: bool = True) -> list[Problem]:
     """Problems that involve more than one manifest: duplicates and references."""
     problems: list[Problem] = []
     seen: dict[ResourceKey, Manifest] = {}
@@ -279,7 +280,7 @@ def _check_set(manifests: list[Manifest]) -> list[Problem]:
                                     document=str(m.key)))
         else:
             seen[m.key] = m
-    for m in manifests:
+    for m in manifests if references else []:
         for hook in ("runBefore", "runAfter"):
             for ref in m.spec.get(hook) or []:
                 if service_key(ref, manifests) is None:

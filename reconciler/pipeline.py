@@ -70,10 +70,13 @@ class Applied:
 def apply(plan_: Plan, live: LiveState, manifests: ManifestSet, conn: Connection, owner: str,
           report: Callable[[Outcome], None] | None = None,
           rollout_timeout: float = DEFAULT_TIMEOUT_SECONDS, reporter: Reporter | None = None,
-          poll_seconds: float = 5.0) -> Applied:
+          poll_seconds: float = 5.0, should_stop: Callable[[], bool] | None = None,
+          extra_tags: dict[str, str] | None = None) -> Applied:
     """Apply the plan: what was done, and the service rollouts it started."""
     ctx = ApplyContext(ecs=conn.ecs, ecr=conn.ecr, live=live, owner=owner, rollout_timeout=rollout_timeout,
-                       reporter=reporter, poll_seconds=poll_seconds)
+                       reporter=reporter, poll_seconds=poll_seconds, extra_tags=dict(extra_tags or {}))
+    if should_stop is not None:
+        ctx.should_stop = should_stop
     result = apply_plan(plan_, manifests, ctx, report)
     pending = [t for t in ctx.rollouts if t.key not in ctx.rollout_results]
     return Applied(result, pending, list(ctx.rollout_results.values()))

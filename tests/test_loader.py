@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,21 @@ def test_service_without_task_definition(tmp_path: Path) -> None:
                               "spec:\n  cluster: demo\n")
     [message] = problems(tmp_path)
     assert "s.yaml:6:3" in message and "missing required field 'taskDefinition'" in message
+
+
+def test_a_broken_file_does_not_make_its_references_look_dangling(tmp_path: Path) -> None:
+    """Only the real error is reported, not a missing-reference error caused by it."""
+    shutil.copytree(MANIFESTS, tmp_path / "m")
+    path = tmp_path / "m" / "web-service.yaml"
+    path.write_text(path.read_text().replace("  desiredCount: 2\n", "  desiredCount: 2\n   bad: indent\n"))
+    messages = problems(tmp_path / "m")
+    assert len(messages) == 1 and "web-service.yaml:12:7: invalid YAML" in messages[0]
+
+
+def test_hook_naming_no_service_is_an_error(tmp_path: Path) -> None:
+    """runBefore must name a Service manifest."""
+    shutil.copytree(MANIFESTS, tmp_path / "m")
+    path = tmp_path / "m" / "migrate-task.yaml"
+    path.write_text(path.read_text().replace("runBefore: [web]", "runBefore: [wbe]"))
+    [message] = problems(tmp_path / "m")
+    assert "migrate-task.yaml:4:1" in message and "runBefore names 'wbe'" in message

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +31,15 @@ class ApplyContext:
     rollout_results: dict[ResourceKey, RolloutResult] = field(default_factory=dict)  # already waited for
     reporter: Reporter | None = None
     manifests: tuple[Manifest, ...] = ()
+    should_stop: Callable[[], bool] = lambda: False  # set on SIGTERM: no new change is started
+    extra_tags: dict[str, str] = field(default_factory=dict)  # e.g. the git commit, on what this apply changes
     replace_wait_seconds: float = 600.0
     poll_seconds: float = 2.0
 
     def tags_for(self, m: Manifest) -> dict[str, str]:
         """The user's tags plus our ownership tags."""
         return {**user_tags(tags_to_map(m.spec.get("tags"))), **ownership_tags(self.owner, m.kind.value, m.name),
-                **m.meta_tags()}
+                **m.meta_tags(), **self.extra_tags}
 
 
 def changed_fields(change: ResourceChange) -> set[str]:

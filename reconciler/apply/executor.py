@@ -44,6 +44,8 @@ def apply_plan(plan: Plan, manifests: ManifestSet, ctx: ApplyContext,
             outcome = Outcome(change.key, change.action, "unchanged")
         elif change.held:
             outcome = Outcome(change.key, change.action, "held", change.held)
+        elif ctx.should_stop():
+            outcome = Outcome(change.key, change.action, "skipped", "not attempted: stopping")
         elif blocking := [d for d in change.depends_on if d in not_done]:
             outcome = Outcome(change.key, change.action, "skipped",
                               f"not attempted: {blocking[0]} {not_done[blocking[0]]}")

@@ -75,6 +75,9 @@ def _wait_stopped(ctx: ApplyContext, cluster: str, arns: list[str], timeout: flo
         tasks = ctx.ecs.describe_tasks(cluster, arns)
         if tasks and all(t.get("lastStatus") == "STOPPED" for t in tasks):
             return tasks
+        if ctx.should_stop():
+            raise TaskFailed(cluster, "stopped waiting for the task (shutting down); it keeps running in AWS and "
+                                      "the next apply waits for it again")
         if time.monotonic() > deadline:
             states = ", ".join(f"{t['taskArn'].rsplit('/', 1)[-1]} {t.get('lastStatus')}" for t in tasks)
             raise TaskFailed(cluster, f"the task did not finish within {timeout:.0f}s ({states}); it is still "

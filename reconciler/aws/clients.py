@@ -4,6 +4,7 @@ mutating calls (the invariant "a second apply makes no mutating AWS call" is che
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 from reconciler import __version__
+from reconciler.errors import ReconcilerError
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
 
@@ -48,6 +50,13 @@ class Clients:
     ecr: Any
     region: str
     mutations: MutationLog
+    session: Any = None
+    client_kwargs: dict[str, Any] = field(default_factory=dict)
+    endpoint: str = ""  # what these clients talk to (for lock scopes and messages)
+
+    def client(self, service: str) -> Any:
+        """Another client from the same session and settings (e.g. DynamoDB for the lock table)."""
+        return self.session.client(service, **self.client_kwargs)
 
 
 def make_clients(settings: AwsSettings) -> Clients:
@@ -57,6 +66,10 @@ def make_clients(settings: AwsSettings) -> Clients:
         aws_access_key_id=settings.access_key,
         aws_secret_access_key=settings.secret_key,
     )
+    configured_endpoint = settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if session.region_name is None and not configured_endpoint:
+        raise ReconcilerError("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), a region in your profile, "
+                              "or pass --region")
     region = session.region_name or "us-east-1"
     config = Config(
         retries={"mode": "adaptive", "total_max_attempts": 8},
@@ -72,4 +85,6 @@ def make_clients(settings: AwsSettings) -> Clients:
     ecr = session.client("ecr", **kwargs)
     for client in (ecs, ecr):
         client.meta.events.register("before-call.*.*", mutations.hook)
-    return Clients(ecs=ecs, ecr=ecr, region=region, mutations=mutations)
+    endpoint = settings.endpoint_url or ecs.meta.endpoint_url
+    return Clients(ecs=ecs, ecr=ecr, region=region, mutations=mutations, session=session, client_kwargs=kwargs,
+                   endpoint=endpoint)

@@ -62,6 +62,42 @@ class _Tracking:
     failure: str = ""
 
 
+class RolloutWatcher:
+    """Rollouts being watched. `poll()` checks each once (one DescribeServices per ten services) and
+    returns those that settled; the controller calls it once per pass, `wait_for_rollouts` in a loop."""
+
+    def __init__(self, ecs: EcsApi, reporter: Reporter | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ecs = ecs
+        self.reporter = reporter
+        self.clock = clock
+        self.tracking: dict[ResourceKey, _Tracking] = {}
+
+    def add(self, target: RolloutTarget) -> None:
+        since = datetime.now(UTC) - timedelta(seconds=5)
+        self.tracking[target.key] = _Tracking(target, self.clock() + target.timeout, since)
+
+    @property
+    def pending(self) -> list[ResourceKey]:
+        return list(self.tracking)
+
+    def poll(self) -> list[RolloutResult]:
+        settled: list[RolloutResult] = []
+        clusters: dict[str, list[_Tracking]] = {}
+        for t in self.tracking.values():
+            clusters.setdefault(t.target.cluster, []).append(t)
+        for cluster, group in sorted(clusters.items()):
+            described = self.ecs.describe_services(cluster, sorted({t.target.service for t in group}))
+            for t in group:
+                service = described.get(t.target.service)
+                result = _step(t, service, self.ecs, self.reporter, self.clock())
+                if result is not None:
+                    _mark(self.ecs, t, service, result)
+                    settled.append(result)
+                    del self.tracking[t.target.key]
+        return settled
+
+
 def wait_for_rollouts(
     targets: list[RolloutTarget],
     ecs: EcsApi,
@@ -71,24 +107,17 @@ def wait_for_rollouts(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[RolloutResult]:
-    start = clock()
-    since = datetime.now(UTC) - timedelta(seconds=5)
-    tracking = {t.key: _Tracking(t, start + t.timeout, since) for t in targets}
+    """Block until every rollout settled (completed, failed and perhaps rolled back, or timed out)."""
+    watcher = RolloutWatcher(ecs, reporter, clock)
+    for target in targets:
+        watcher.add(target)
     results: dict[ResourceKey, RolloutResult] = {}
-    while len(results) < len(tracking):
-        waiting = [t for k, t in tracking.items() if k not in results]
-        clusters: dict[str, list[_Tracking]] = {}
-        for t in waiting:
-            clusters.setdefault(t.target.cluster, []).append(t)
-        for cluster, group in sorted(clusters.items()):
-            described = ecs.describe_services(cluster, sorted({t.target.service for t in group}))
-            for t in group:
-                result = _step(t, described.get(t.target.service), ecs, reporter, clock())
-                if result is not None:
-                    _mark(ecs, t, described.get(t.target.service), result)
-                    results[t.target.key] = result
-        if len(results) < len(tracking):
-            sleep(poll_seconds)
+    while True:
+        for result in watcher.poll():
+            results[result.key] = result
+        if not watcher.pending:
+            break
+        sleep(poll_seconds)
     return [results[t.key] for t in targets]
 
 

@@ -823,13 +823,16 @@ _FIXES: tuple[Callable[[], None], ...] = (
 
 
 def install_ecs_fixes() -> None:
-    """Apply every fix to moto's classes, process-wide, and install the scheduler (``scheduler.py``).
+    """Apply every fix to moto's classes, process-wide, and install the scheduler (``scheduler.py``) and the
+    DynamoDB fixes (``dynamodb_fixes.py``: the lock table's conditional writes must be atomic).
 
     Safe to call any number of times.
     """
+    from reconciler.sandbox.dynamodb_fixes import install_dynamodb_fixes
     from reconciler.sandbox.scheduler import install_scheduler  # it builds on this module's hooks
 
     with _install_lock:
         for fix in _FIXES:
             fix()
         install_scheduler()
+        install_dynamodb_fixes()

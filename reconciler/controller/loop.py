@@ -1,0 +1,319 @@
+"""The controller loop. Level-triggered: every pass reads the whole desired state (one snapshot of the
+source) and the live state, plans and applies. Passes run at start, on a change of the source, on the
+resync interval (which finds and corrects drift made outside git), and when a backed-off resource is due.
+Rollouts are not waited for: the services are polled between passes, so one slow rollout holds up
+nothing else. Failures back off per resource; bad input waits for new input."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import structlog
+
+from reconciler import loader, log, pipeline
+from reconciler.controller.backoff import Backoff
+from reconciler.controller.http import ControllerState
+from reconciler.controller.metrics import Metrics
+from reconciler.controller.shards import all_shards, shard_of_key
+from reconciler.controller.sources import Snapshot, SourceError
+from reconciler.errors import AwsError, ManifestError, ReconcilerError
+from reconciler.model.plan import Plan, ResourceChange
+from reconciler.rollouts.wait import RolloutResult, RolloutWatcher
+from reconciler.status import statuses
+
+SUSPEND_ANNOTATION = "reconciler.io/suspend"
+COMMIT_TAG = "reconciler:git-commit"
+
+
+class Source(Protocol):
+    def describe(self) -> str: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+    def watch(self, stop: threading.Event, wake: threading.Event) -> threading.Thread: ...
+
+
+class Shards(Protocol):
+    """Leases on shards shared with other watchers (locking.ShardLeases)."""
+
+    shards: list[str]
+    lease_seconds: float
+
+    def refresh(self) -> set[str]: ...
+
+    def held(self) -> set[str]: ...
+
+    def check(self, shard: str) -> None: ...
+
+    def release_all(self) -> None: ...
+
+
+@dataclass
+class WatchSettings:
+    options: pipeline.PlanOptions
+    variables: dict[str, str] = field(default_factory=dict)
+    resync: float = 300.0
+    requeue: float = 10.0  # how often rollouts in progress are checked
+    suspend: bool = False
+    allow_empty: bool = False
+    rollout_timeout: float = 600.0
+    poll_seconds: float = 2.0
+
+
+class Controller:
+    def __init__(self, source: Source, conn: pipeline.Connection, settings: WatchSettings,
+                 metrics: Metrics | None = None, state: ControllerState | None = None,
+                 shards: Shards | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.source = source
+        self.conn = conn
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.state = state or ControllerState()
+        self.shards = shards
+        self.clock = clock
+        self.backoff = Backoff(clock=clock)
+        self.watcher = RolloutWatcher(conn.ecs)
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.passes = 0
+        self.applied_revision: str | None = None
+        self.held_for_rollout: set[Any] = set()  # changes a pass held while their service was rolling out
+        self.acting_shards: set[str] = set()  # the shards the current pass acts on (fenced)
+        self.known_shards: set[str] = set()
+        self.requeue_pass = False  # a rollout we held changes for settled: pass again now
+        self.state.source = source.describe()
+        self.state.suspended = settings.suspend
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Until `stop` is set: pass at start, then on change, on resync, on requeue."""
+        self.source.watch(self.stop, self.wake)
+        next_resync = self.clock() + self.settings.resync
+        reason = "start"
+        while not self.stop.is_set():
+            self.reconcile_once(reason)
+            if reason == "resync" or reason == "start":
+                next_resync = self.clock() + self.settings.resync
+            while not self.stop.is_set():
+                self.state.heartbeat = time.monotonic()
+                waits = [next_resync - self.clock()]
+                if self.watcher.pending:
+                    waits.append(self.settings.requeue)
+                due = self.backoff.next_due()
+                if due is not None:
+                    waits.append(due)
+                if self.shards is not None:
+                    waits.append(self.shards.lease_seconds / 3)
+                woke = self.wake.wait(max(0.05, min(waits)))
+                if self.stop.is_set():
+                    break
+                if woke:
+                    self.wake.clear()
+                    reason = "change"
+                    break
+                if self.clock() >= next_resync:
+                    reason = "resync"
+                    break
+                if due is not None and self.backoff.next_due() == 0.0:
+                    reason = "backoff"
+                    break
+                self._poll_rollouts()
+                if self.shards is not None and self._renew_shards():
+                    reason = "takeover"
+                    break
+                if self.requeue_pass:
+                    self.requeue_pass = False
+                    reason = "requeue"
+                    break
+        if self.shards is not None:
+            self.shards.release_all()
+
+    # --- one pass ---------------------------------------------------------------------------------
+    def reconcile_once(self, reason: str = "manual") -> dict[str, Any]:
+        self.passes += 1
+        started = self.clock()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(pass_id=f"{self.passes}-{uuid.uuid4().hex[:6]}", trigger=reason)
+        summary: dict[str, Any] = {"trigger": reason, "startedAt": time.time()}
+        try:
+            summary |= self._pass(reason)
+            result = "error" if summary.get("errors") else "success"
+        except ManifestError as exc:
+            for problem in exc.problems:
+                log.get().error("Invalid manifest; nothing changed until it is fixed", problem=problem.render())
+            self.metrics.errors.labels(stage="load").inc()
+            summary |= {"errors": [p.render() for p in exc.problems], "stage": "load"}
+            result = "error"
+        except (SourceError, AwsError) as exc:
+            log.get().error("Pass failed", error=str(exc))
+            self.metrics.errors.labels(stage="source" if isinstance(exc, SourceError) else "plan").inc()
+            summary |= {"errors": [str(exc)]}
+            result = "error"
+        except ReconcilerError as exc:
+            log.get().error("Pass failed", error=str(exc))
+            self.metrics.errors.labels(stage="pass").inc()
+            summary |= {"errors": [str(exc)]}
+            result = "error"
+        except Exception as exc:  # the one place that catches everything: a bug must not kill the controller
+            log.get().exception("Pass crashed", error=repr(exc))
+            self.metrics.errors.labels(stage="bug").inc()
+            summary |= {"errors": [repr(exc)]}
+            result = "error"
+        duration = self.clock() - started
+        summary |= {"result": result, "durationSeconds": round(duration, 3)}
+        self.metrics.passes.labels(result=result).inc()
+        self.metrics.duration.observe(duration)
+        if result == "success":
+            self.metrics.last_success.set(time.time())
+        self.state.last_pass = summary
+        self.state.ready = True
+        self.metrics.ready.set(1)
+        log.get().info("Pass done", result=result, seconds=round(duration, 2), changes=summary.get("applied", 0))
+        structlog.contextvars.clear_contextvars()
+        return summary
+
+    def _pass(self, reason: str) -> dict[str, Any]:
+        snapshot = self.source.snapshot()
+        if snapshot.revision:
+            structlog.contextvars.bind_contextvars(revision=snapshot.revision[:12])
+            self.state.revision = snapshot.revision
+        manifests = loader.load(snapshot.paths, self.settings.variables, allow_empty=self.settings.allow_empty)
+        held_shards = self._refresh_shards(manifests)
+        plan, live = pipeline.plan(manifests, self.conn, self.settings.options)
+        plan = self._mine(plan, manifests, held_shards)
+        drift = [c for c in plan.changes if c.is_change]
+        self.metrics.drifted.set(len(drift))
+        out: dict[str, Any] = {"planned": len(drift)}
+        if plan.errors:
+            for error in plan.errors:
+                log.get().error("Cannot apply", error=error)
+            self.metrics.errors.labels(stage="plan").inc()
+            self._record_status(manifests, plan, live)
+            return out | {"errors": list(plan.errors)}
+        kind = "Drift" if reason in ("resync", "backoff", "requeue") else "Change"
+        for change in drift:
+            log.get().info(kind, resource=str(change.key), action=change.action.value,
+                           fields=[f.path for f in change.fields][:10])
+        gated = self._gate(plan, manifests)
+        if self.settings.suspend or not any(c.is_change and not c.held for c in gated.changes):
+            self._record_status(manifests, plan, live)
+            return out | {"applied": 0, "suspended": self.settings.suspend}
+        extra = {COMMIT_TAG: snapshot.revision} if snapshot.revision else {}
+        applied = pipeline.apply(gated, live, manifests, self.conn, self.settings.options.owner,
+                                 rollout_timeout=self.settings.rollout_timeout,
+                                 poll_seconds=self.settings.poll_seconds, should_stop=self.stop.is_set,
+                                 extra_tags=extra)
+        done = failed = 0
+        for outcome in applied.result.outcomes:
+            if outcome.status == "applied":
+                done += 1
+                self.backoff.forget(outcome.key)
+                log.get().info("Applied", resource=str(outcome.key), detail=outcome.message)
+            elif outcome.status == "failed":
+                failed += 1
+                delay = self.backoff.failure(outcome.key)
+                self.metrics.errors.labels(stage="apply").inc()
+                log.get().error("Apply failed; backing off", resource=str(outcome.key), error=outcome.message,
+                                retry_in_seconds=round(delay, 1))
+        if reason in ("resync", "backoff", "requeue") and snapshot.revision == self.applied_revision:
+            self.metrics.corrections.inc(done)
+        self.applied_revision = snapshot.revision
+        for target in applied.rollouts:
+            self.watcher.add(target)
+        self._handle_rollouts(list(applied.waited))
+        after, live_after = pipeline.plan(manifests, self.conn, self.settings.options)
+        self._record_status(manifests, self._mine(after, manifests, held_shards), live_after)
+        return out | {"applied": done, "failed": failed, **({"errors": ["apply failed"]} if failed else {})}
+
+    # --- helpers ----------------------------------------------------------------------------------
+    def _refresh_shards(self, manifests: loader.ManifestSet) -> set[str] | None:
+        if self.shards is None:
+            return None
+        self.known_shards = all_shards(manifests.manifests)
+        self.shards.shards = sorted(self.known_shards)
+        held = self.shards.refresh()
+        self.acting_shards = set(held)
+        self.state.shards = sorted(held)
+        log.get().info("Shards held", shards=sorted(held), of=len(self.known_shards))
+        return held
+
+    def _renew_shards(self) -> bool:
+        """Keep our leases alive between passes; True when we took over shards (another watcher died)."""
+        assert self.shards is not None
+        before = set(self.state.shards or [])
+        try:
+            held = self.shards.refresh()
+        except AwsError as exc:
+            log.get().warning("Could not renew shard leases", error=str(exc))
+            return False
+        self.state.shards = sorted(held)
+        gained = held - before
+        if gained:
+            log.get().info("Took over shards", shards=sorted(gained))
+        return bool(gained)
+
+    def check_fence(self) -> None:
+        """Fencing for writes: every shard this pass acts on must still be ours."""
+        if self.shards is not None:
+            for shard in sorted(self.acting_shards):
+                self.shards.check(shard)
+
+    def _mine(self, plan: Plan, manifests: loader.ManifestSet, held: set[str] | None) -> Plan:
+        """Only the changes of the shards this watcher holds (all of them without sharding)."""
+        if held is None:
+            return plan
+        kept = tuple(c for c in plan.changes if shard_of_key(c.key, manifests.manifests) in held)
+        return replace(plan, changes=kept)
+
+    def _gate(self, plan: Plan, manifests: loader.ManifestSet) -> Plan:
+        """Hold what is suspended, backing off, or rolling out right now."""
+        by_key = manifests.by_key()
+        changes: list[ResourceChange] = []
+        for change in plan.changes:
+            m = by_key.get(change.key)
+            held = change.held
+            if not held and m is not None and m.annotation_true(SUSPEND_ANNOTATION):
+                held = "suspended (annotation reconciler.io/suspend)"
+            elif not held and (left := self.backoff.waiting(change.key)) > 0:
+                held = f"backing off after a failure: next try in {left:.0f}s"
+            elif not held and change.key in self.watcher.tracking:
+                held = "its rollout is in progress"
+                self.held_for_rollout.add(change.key)
+            changes.append(replace(change, held=held) if held != change.held else change)
+        return replace(plan, changes=tuple(changes))
+
+    def _poll_rollouts(self) -> None:
+        try:
+            self._handle_rollouts(self.watcher.poll())
+        except AwsError as exc:
+            log.get().warning("Could not check rollouts", error=str(exc))
+
+    def _handle_rollouts(self, results: list[RolloutResult]) -> None:
+        for result in results:
+            if result.key in self.held_for_rollout:
+                self.held_for_rollout.discard(result.key)
+                self.requeue_pass = True
+            if result.ok:
+                log.get().info("Rolled out", resource=str(result.key), detail=result.message)
+            else:
+                self.metrics.errors.labels(stage="rollout").inc()
+                log.get().error("Rollout failed", resource=str(result.key), reason=result.message)
+
+    def _record_status(self, manifests: loader.ManifestSet, plan: Plan, live: Any) -> None:
+        rows = statuses(manifests, plan, live)
+        self.metrics.record_statuses(rows)
+        self.state.resources = [r.as_dict() for r in rows]
+
+
+def run_until_signalled(controller: Controller) -> None:
+    """Run the controller; SIGTERM/SIGINT stop it after the AWS call in flight (the caller installs them)."""
+    try:
+        controller.run()
+    except ReconcilerError:
+        controller.stop.set()
+        raise

@@ -1,0 +1,131 @@
+"""Never two writers, tried with real processes against a `reconciler sandbox`: two applies sharing a
+DynamoDB lock table, and watchers sharing clusters through shard leases with takeover when one dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import MANIFESTS, REGION
+from .test_cli import free_port, named
+
+pytestmark = pytest.mark.server
+CLI = str(Path(sys.executable).parent / "reconciler")
+
+
+@pytest.fixture(scope="module")
+def slow_sandbox() -> Iterator[dict[str, str]]:
+    """A sandbox whose ECS steps every 0.3 s, so that a rollout takes a few seconds."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, NO_COLOR="1",
+               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+               RECONCILER_SANDBOX_STEP_SECONDS="0.3")
+    proc = subprocess.Popen([CLI, "sandbox", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(env["AWS_ENDPOINT_URL"] + "/moto-api/", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+class Process:
+    """A CLI process whose JSON log lines are collected as they come."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.proc = subprocess.Popen([CLI, *args, "--log-format", "json"], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.events: list[dict[str, Any]] = []
+        self.stdout: list[str] = []
+        assert self.proc.stderr is not None and self.proc.stdout is not None
+        err, out = self.proc.stderr, self.proc.stdout
+        threading.Thread(target=lambda: self.events.extend(_json(line) for line in err), daemon=True).start()
+        threading.Thread(target=lambda: self.stdout.extend(out), daemon=True).start()
+
+    def saw(self, event: str, **fields: Any) -> bool:
+        return any(e.get("event") == event and all(e.get(k) == v for k, v in fields.items()) for e in self.events)
+
+    def wait_for(self, event: str, seconds: float = 60, **fields: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while True:
+            for e in self.events:
+                if e.get("event") == event and all(e.get(k) == v for k, v in fields.items()):
+                    return e
+            assert self.proc.poll() is None, f"exited {self.proc.returncode}: {self.events[-5:]}"
+            assert time.monotonic() < deadline, f"no {event!r} in time: {self.events[-5:]}"
+            time.sleep(0.05)
+
+
+def _json(line: str) -> dict[str, Any]:
+    try:
+        return dict(json.loads(line))
+    except ValueError:
+        return {"event": "text", "line": line}
+
+
+def test_second_apply_exits_3_naming_the_holder(slow_sandbox: dict[str, str], tmp_path: Path) -> None:
+    """Two applies with one lock table: the first applies, the second is refused with exit 3."""
+    m = named(tmp_path, "lock")
+    first = Process(slow_sandbox, "apply", str(m), "--lock-table", "locks", "--poll", "0.2s")
+    first.wait_for("Holding the lock")
+    second = subprocess.run([CLI, "apply", str(m), "--lock-table", "locks", "--lock-timeout", "0s"],
+                            env=slow_sandbox, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 3, second.stderr
+    assert "held by" in second.stderr and "locks" in second.stderr
+    assert first.proc.wait(120) == 0
+    third = subprocess.run([CLI, "apply", str(m), "--lock-table", "locks", "--lock-timeout", "30s"],
+                           env=slow_sandbox, capture_output=True, text=True, timeout=120)
+    assert third.returncode == 0 and "No changes." in third.stdout
+
+
+def test_a_dead_watchers_shards_are_taken_over(slow_sandbox: dict[str, str], tmp_path: Path) -> None:
+    """Two watchers share clusters through leases; killing the one holding them lets the other take over
+    once the leases expire, and it then reconciles those clusters."""
+    m = tmp_path / "m"
+    shutil.copytree(MANIFESTS, m)
+    (m / "migrate-task.yaml").unlink()
+    for path in m.glob("*.yaml"):
+        path.write_text(path.read_text().replace("name: demo\n", "name: shard-a\n")
+                        .replace("cluster: demo\n", "cluster: shard-a\n"))
+    other = (m / "cluster.yaml").read_text().replace("name: shard-a\n", "name: shard-b\n")
+    (m / "cluster-b.yaml").write_text(other)
+    common = ["watch", str(m), "--lock-table", "shards", "--shard-by", "cluster", "--lease", "3s",
+              "--resync", "1h", "--listen", "127.0.0.1:0", "--requeue", "0.3s", "--debounce", "0.2s"]
+    first = Process(slow_sandbox, *common)
+    first.wait_for("Pass done")
+    second = Process(slow_sandbox, *common)
+    second.wait_for("Pass done")
+    held_first = set(first.wait_for("Shards held")["shards"])
+    assert held_first == {"_global", "shard-a", "shard-b"}
+    assert second.wait_for("Shards held")["shards"] == []
+    first.proc.send_signal(signal.SIGKILL)  # dies without releasing its leases
+    first.proc.wait(10)
+    taken = second.wait_for("Took over shards", seconds=30)
+    assert set(taken["shards"]) == held_first
+    second.wait_for("Pass done", trigger="takeover")
+    status = json.loads(urllib.request.urlopen(second.wait_for("Serving")["url"] + "/status").read())
+    assert set(status["shards"]) == held_first
+    second.proc.send_signal(signal.SIGTERM)
+    assert second.proc.wait(30) == 0
