@@ -25,7 +25,7 @@ from reconciler.controller.loop import Controller, WatchSettings
 from reconciler.controller.metrics import Metrics
 from reconciler.controller.sources import DirectorySource, GitSource
 
-from .conftest import MANIFESTS, REGION
+from .conftest import MANIFESTS
 
 OPTIONS = pipeline.PlanOptions()
 
