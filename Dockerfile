@@ -21,7 +21,11 @@ RUN apt-get update \
 RUN groupadd --system --gid 65532 reconciler \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --shell /usr/sbin/nologin reconciler
 COPY --from=build /wheels /wheels
-RUN python -m pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN python -m pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+ && install -d -o 65532 -g 65532 -m 0750 /work
+# /work: scratch space owned by the runtime user (a git clone, TMPDIR); an ECS task volume mounted here
+# takes this ownership because the image declares it.
+VOLUME ["/work"]
 # HOME=/tmp: git (and anything else that wants a home) writes there, the one writable place when
 # the root filesystem is read-only.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp

@@ -210,3 +210,26 @@ def test_no_wait_returns_after_the_api_calls(sandbox: dict[str, str], tmp_path: 
     result = run(sandbox, "apply", str(m), "--no-wait")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Not waiting for 1 rollout(s) (--no-wait)" in result.stdout and "rolled out" not in result.stdout
+
+
+def test_saved_plan_is_applied_only_while_it_is_still_the_plan(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """plan --out then apply FILE works; after a manifest edit or a live change the file is refused."""
+    m = named(tmp_path, "e")
+    saved = tmp_path / "plan.json"
+    planned = run(sandbox, "plan", str(m), "--out", str(saved), "-o", "json")
+    assert planned.returncode == 0 and json.loads(saved.read_text())["format"] == "reconciler-plan/v1"
+    applied = run(sandbox, "apply", str(saved))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Applying the saved plan" in applied.stdout
+    path = m / "web-service.yaml"
+    path.write_text(path.read_text().replace("desiredCount: 2", "desiredCount: 3"))
+    assert run(sandbox, "plan", str(m), "--out", str(saved)).returncode == 0
+    path.write_text(path.read_text().replace("desiredCount: 3", "desiredCount: 4"))
+    stale = run(sandbox, "apply", str(saved))
+    assert stale.returncode == 1 and "stale: the manifests changed" in stale.stderr
+    assert run(sandbox, "plan", str(m), "--out", str(saved)).returncode == 0
+    ecs(sandbox).update_service(cluster="demo-e", service="web-e", desiredCount=7)  # type: ignore[attr-defined]
+    stale = run(sandbox, "apply", str(saved))
+    assert stale.returncode == 1 and "stale: live AWS changed" in stale.stderr
+    [service] = ecs(sandbox).describe_services(cluster="demo-e", services=["web-e"])["services"]  # type: ignore[attr-defined]
+    assert service["desiredCount"] == 7  # nothing was applied from the stale plan
