@@ -4,14 +4,10 @@ over HTTP through AWS_ENDPOINT_URL. Checks stdout/stderr separation, exit codes 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +15,7 @@ import boto3
 import pytest
 
 from .conftest import MANIFESTS, REGION
+from .sandbox_process import sandbox_process
 
 pytestmark = pytest.mark.server
 CLI = str(Path(sys.executable).parent / "reconciler")
@@ -33,31 +30,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[dict[str, str]]:
     """One `reconciler sandbox` process for the module; tests use their own resource names."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, NO_COLOR="1",
-               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-               RECONCILER_SANDBOX_STEP_SECONDS="0.05")
-    proc = subprocess.Popen([CLI, "sandbox", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=2)
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                assert proc.poll() is None, "sandbox exited"
-                assert time.monotonic() < deadline, "sandbox did not start"
-                time.sleep(0.2)
+    with sandbox_process("0.05") as env:
         yield env
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,6 @@ DynamoDB lock table, and watchers sharing clusters through shard leases with tak
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -18,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import MANIFESTS, REGION
-from .test_cli import free_port, named
+from .conftest import MANIFESTS
+from .sandbox_process import sandbox_process
+from .test_cli import named
 
 pytestmark = pytest.mark.server
 CLI = str(Path(sys.executable).parent / "reconciler")
@@ -28,27 +28,8 @@ CLI = str(Path(sys.executable).parent / "reconciler")
 @pytest.fixture(scope="module")
 def slow_sandbox() -> Iterator[dict[str, str]]:
     """A sandbox whose ECS steps every 0.3 s, so that a rollout takes a few seconds."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, NO_COLOR="1",
-               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-               RECONCILER_SANDBOX_STEP_SECONDS="0.3")
-    proc = subprocess.Popen([CLI, "sandbox", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(env["AWS_ENDPOINT_URL"] + "/moto-api/", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+    with sandbox_process("0.3") as env:
         yield env
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 class Process:

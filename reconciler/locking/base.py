@@ -37,6 +37,26 @@ class Lock(Protocol):
                  tb: TracebackType | None) -> None: ...
 
 
+class LockContext:
+    """`with lock:` for the implementations: acquire with the timeout given at construction, then release."""
+
+    _timeout: float
+
+    def acquire(self, timeout: float) -> None:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.acquire(self._timeout)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
 def default_holder() -> str:
     """A holder id unique to this process and this lock object: host, pid and a random part."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"

@@ -16,18 +16,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from reconciler import log
 from reconciler.aws import dynamodb_lease as ddb
 from reconciler.errors import AwsError, LockHeldError, LockLostError
-from reconciler.locking.base import iso_utc
+from reconciler.locking.base import LockContext, iso_utc
 
 MAX_POLL_SECONDS = 16.0
 
 
-class DynamoDBLock:
+class DynamoDBLock(LockContext):
     """A `Lock` held as a lease on item `key` of DynamoDB table `table`."""
 
     def __init__(self, client: Any, table: str, key: str, holder: str, timeout: float,
@@ -119,14 +118,6 @@ class DynamoDBLock:
                 self._lost = f"our lease expired at {iso_utc(self._expires_at)} before it was renewed"
             if self._lost is not None:
                 raise LockLostError(f"{self.name} was lost: {self._lost}", lock=self.name)
-
-    def __enter__(self) -> Self:
-        self.acquire(self._timeout)
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.release()
 
     # -- renewal ---------------------------------------------------------------------------------------------
 

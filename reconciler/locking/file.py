@@ -14,14 +14,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import filelock
 
 from reconciler import log
 from reconciler.errors import LockHeldError, LockLostError
-from reconciler.locking.base import default_holder, iso_utc
+from reconciler.locking.base import LockContext, default_holder, iso_utc
 
 POLL_INTERVAL = 0.05
 
@@ -36,7 +34,7 @@ def default_lock_path(scope: str) -> str:
     return os.path.join(directory, f"reconciler-{digest}.lock")
 
 
-class FileLock:
+class FileLock(LockContext):
     """A `Lock` over a local file. Not re-entrant: acquiring a lock this object already holds is an error."""
 
     def __init__(self, path: str, scope: str, timeout: float) -> None:
@@ -94,14 +92,6 @@ class FileLock:
                 raise LockLostError(f"{self.name} was deleted while we held it", lock=self.name) from None
             if self._identity is not None and (st.st_dev, st.st_ino) != self._identity:
                 raise LockLostError(f"{self.name} was replaced while we held it", lock=self.name)
-
-    def __enter__(self) -> Self:
-        self.acquire(self._timeout)
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.release()
 
     # -- the owner file --------------------------------------------------------------------------------------
 

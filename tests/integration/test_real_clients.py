@@ -7,14 +7,9 @@ user would point their tools at it.
 
 from __future__ import annotations
 
-import os
-import queue
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+from ..sandbox_process import sandbox_process
 
 pytestmark = pytest.mark.server
 
@@ -33,63 +30,22 @@ NETWORK = {"awsvpcConfiguration": {"subnets": SUBNETS, "securityGroups": [SECURI
 
 
 def tool(name: str) -> str:
-    """The console script ``name`` installed beside this Python (the dev extra), or skip with the reason."""
+    """The console script ``name`` installed beside this Python (the dev extra); failing, not skipping, when
+    it is missing, so that a broken install cannot pass CI unnoticed."""
     path = BIN / name
     if not path.exists():
         found = shutil.which(name)
         if found is None:
-            pytest.skip(f"`{name}` is not installed (pip install -e '.[dev]' provides it)")
+            pytest.fail(f"`{name}` is not installed: `make test` installs it (the dev extra)")
         return found
     return str(path)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[dict[str, str]]:
     """A `reconciler sandbox` process; the environment that points AWS tools at it."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(RECONCILER_SANDBOX_STEP_SECONDS="0.1", NO_COLOR="1")
-    proc = subprocess.Popen([tool("reconciler"), "sandbox", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-
-    def pump() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        endpoint = None
-        deadline = time.monotonic() + 60
-        while endpoint is None:
-            assert proc.poll() is None, "the sandbox exited"
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, "the sandbox printed no endpoint"
-            try:
-                line = lines.get(timeout=min(remaining, 1.0))
-            except queue.Empty:
-                continue
-            if line.startswith("export AWS_ENDPOINT_URL="):
-                endpoint = line.strip().split("=", 1)[1]
-        env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                   AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/dev/null",
-                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    with sandbox_process("0.1") as env:
         yield env
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def ecs(env: dict[str, str]) -> Any:
