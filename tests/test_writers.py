@@ -82,8 +82,8 @@ def test_second_apply_exits_3_naming_the_holder(slow_sandbox: dict[str, str], tm
 
 
 def test_a_dead_watchers_shards_are_taken_over(slow_sandbox: dict[str, str], tmp_path: Path) -> None:
-    """Two watchers share clusters through leases; killing the one holding them lets the other take over
-    once the leases expire, and it then reconciles those clusters."""
+    """Two watchers share the shards (a newcomer gets its share); killing one lets the other take over its
+    shards once their leases expire, and it reconciles them."""
     m = tmp_path / "m"
     shutil.copytree(MANIFESTS, m)
     (m / "migrate-task.yaml").unlink()
@@ -96,17 +96,24 @@ def test_a_dead_watchers_shards_are_taken_over(slow_sandbox: dict[str, str], tmp
               "--resync", "1h", "--listen", "127.0.0.1:0", "--requeue", "0.3s", "--debounce", "0.2s"]
     first = Process(slow_sandbox, *common)
     first.wait_for("Pass done")
+    assert set(first.wait_for("Shards held")["shards"]) == {"_global", "shard-a", "shard-b"}  # alone: all
     second = Process(slow_sandbox, *common)
     second.wait_for("Pass done")
-    held_first = set(first.wait_for("Shards held")["shards"])
-    assert held_first == {"_global", "shard-a", "shard-b"}
-    assert second.wait_for("Shards held")["shards"] == []
+    taken = second.wait_for("Took over shards", seconds=30)  # the first releases its extra shard for it
+    assert len(taken["shards"]) == 1
+    assert first.saw("Releasing a shard for another watcher")
     first.proc.send_signal(signal.SIGKILL)  # dies without releasing its leases
     first.proc.wait(10)
-    taken = second.wait_for("Took over shards", seconds=30)
-    assert set(taken["shards"]) == held_first
-    second.wait_for("Pass done", trigger="takeover")
-    status = json.loads(urllib.request.urlopen(second.wait_for("Serving")["url"] + "/status").read())
-    assert set(status["shards"]) == held_first
+    url = second.wait_for("Serving")["url"]
+
+    def second_holds_all() -> bool:
+        status = json.loads(urllib.request.urlopen(url + "/status").read())
+        return set(status["shards"] or []) == {"_global", "shard-a", "shard-b"}
+
+    deadline = time.monotonic() + 30
+    while not second_holds_all():
+        assert time.monotonic() < deadline, "the dead watcher's shards were not taken over"
+        time.sleep(0.2)
+    assert second.saw("Pass done", trigger="takeover")
     second.proc.send_signal(signal.SIGTERM)
     assert second.proc.wait(30) == 0

@@ -192,6 +192,26 @@ def read(client: Any, table: str, key: str) -> LeaseRecord | None:
     return _call("GetItem", table, key, attempt)
 
 
+def scan_prefix(client: Any, table: str, prefix: str) -> list[LeaseRecord]:
+    """Every item whose key starts with `prefix` (a lock table is small: a consistent scan is cheap)."""
+
+    def attempt() -> list[LeaseRecord]:
+        records: list[LeaseRecord] = []
+        try:
+            pages = client.get_paginator("scan").paginate(
+                TableName=table, ConsistentRead=True, FilterExpression="begins_with(lock_id, :p)",
+                ExpressionAttributeValues={":p": {"S": prefix}})
+            for page in pages:
+                records.extend(r for item in page.get("Items", []) if (r := _record(item)) is not None)
+        except ClientError as exc:
+            if _code(exc) == TABLE_MISSING:
+                return []
+            raise
+        return records
+
+    return _call("Scan", table, prefix, attempt)
+
+
 # -- helpers ------------------------------------------------------------------------------------------------
 
 

@@ -207,11 +207,14 @@ class _Lease:
 class ShardLeases:
     """Several watchers share work: one lease per shard, item `shard:<name>` in the same table.
 
-    Call `refresh()` well within `lease_seconds` (e.g. every lease/3): it renews what we hold, drops what we
-    could not renew, and takes any shard that is free or whose lease expired. Before acting on a shard, call
-    `check(shard)`. Shards are taken greedily: the first watcher to refresh takes every free shard."""
+    Call `refresh()` well within `lease_seconds` (e.g. every lease/3): it renews our membership (item
+    `member:<holder>`, a lease too, so dead watchers drop out), renews what we hold, drops what we could not
+    renew, and takes free or expired shards up to a fair share: ceil(shards / live watchers). A watcher
+    holding more than its share releases the extra shards, so a newcomer gets work within a refresh or two.
+    Before acting on a shard, call `check(shard)`."""
 
     KEY_PREFIX = "shard:"
+    MEMBER_PREFIX = "member:"
 
     def __init__(self, client: Any, table: str, holder: str, shards: Iterable[str], lease_seconds: float = 30.0,
                  clock: Callable[[], float] = time.time) -> None:
@@ -225,21 +228,71 @@ class ShardLeases:
         self._clock = clock
         self._state = threading.Lock()
         self._leases: dict[str, _Lease] = {}
+        self._member: _Lease | None = None
 
     def key(self, shard: str) -> str:
         return f"{self.KEY_PREFIX}{shard}"
 
+    def share(self) -> int:
+        """How many shards this watcher should hold: its fair share among the live watchers."""
+        now = self._clock()
+        try:
+            members = ddb.scan_prefix(self.client, self.table, self.MEMBER_PREFIX)
+        except AwsError as exc:
+            log.get().warning("Could not count watchers; keeping what we hold", error=str(exc))
+            return len(self.held())
+        live = {m.holder for m in members if m.expires_at > now} | {self.holder}
+        return -(-len(self.shards) // len(live)) if self.shards else 0
+
     def refresh(self) -> set[str]:
+        self._keep_membership()
+        for shard in sorted(self._leases):
+            if shard not in self.shards:
+                self._release(shard)  # no longer a shard of the manifests
         for shard in self.shards:
             with self._state:
                 lease = self._leases.get(shard)
             if lease is not None and not self._renew(shard, lease):
                 with self._state:
                     self._leases.pop(shard, None)
-                lease = None
-            if lease is None:
+        target = self.share()
+        for shard in sorted(self.held(), reverse=True)[: max(0, len(self.held()) - target)]:
+            log.get().info("Releasing a shard for another watcher", shard=shard, share=target)
+            self._release(shard)
+        for shard in self.shards:
+            if len(self.held()) >= target:
+                break
+            if shard not in self._leases:
                 self._try_take(shard)
         return self.held()
+
+    def _keep_membership(self) -> None:
+        now = self._clock()
+        key = f"{self.MEMBER_PREFIX}{self.holder}"
+        member = self._member
+        expires_at = now + self.lease_seconds
+        try:
+            if member is not None and now < member.expires_at and ddb.renew(
+                    self.client, self.table, key, self.holder, member.token, expires_at):
+                member.expires_at = expires_at
+                return
+            result = ddb.try_acquire(self.client, self.table, key, self.holder, iso_utc(now), now, expires_at)
+        except AwsError as exc:
+            log.get().warning("Could not renew watcher membership", error=str(exc))
+            return
+        if result.acquired and result.record is not None:
+            self._member = _Lease(result.record.token, expires_at)
+
+    def _release(self, shard: str) -> None:
+        with self._state:
+            lease = self._leases.pop(shard, None)
+        if lease is None:
+            return
+        try:
+            ddb.release(self.client, self.table, self.key(shard), self.holder, lease.token)
+        except AwsError as exc:
+            log.get().warning("Could not release shard lease; it expires with its lease", shard=shard,
+                              error=str(exc))
 
     def held(self) -> set[str]:
         now = self._clock()
@@ -257,14 +310,14 @@ class ShardLeases:
                                 f"{iso_utc(lease.expires_at)} before it was renewed", lock=self.key(shard))
 
     def release_all(self) -> None:
-        with self._state:
-            leases, self._leases = self._leases, {}
-        for shard, lease in sorted(leases.items()):
+        for shard in sorted(self._leases):
+            self._release(shard)
+        member, self._member = self._member, None
+        if member is not None:
             try:
-                ddb.release(self.client, self.table, self.key(shard), self.holder, lease.token)
+                ddb.release(self.client, self.table, f"{self.MEMBER_PREFIX}{self.holder}", self.holder, member.token)
             except AwsError as exc:
-                log.get().warning("Could not release shard lease; it expires with its lease", shard=shard,
-                                  error=str(exc))
+                log.get().warning("Could not release watcher membership; it expires", error=str(exc))
 
     def _renew(self, shard: str, lease: _Lease) -> bool:
         now = self._clock()

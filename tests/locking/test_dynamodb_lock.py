@@ -185,7 +185,8 @@ def test_fencing_blocks_writes_after_the_lease_is_lost(make_client: Callable[[st
 
 
 def test_shard_leases_split_and_take_over(ddb: Any, table: str, clock: FakeClock) -> None:
-    """Two watchers hold each shard exactly once; when one dies the other takes every shard on its next refresh."""
+    """Two watchers hold each shard exactly once and share them evenly; when one dies the other takes
+    every shard on its next refresh."""
     shards = {"a", "b", "c", "d"}
     one = ShardLeases(ddb, table, "one", shards, lease_seconds=30, clock=clock)
     two = ShardLeases(ddb, table, "two", shards, lease_seconds=30, clock=clock)
@@ -196,8 +197,12 @@ def test_shard_leases_split_and_take_over(ddb: Any, table: str, clock: FakeClock
         thread.start()
     for thread in threads:
         thread.join()
+    assert not results["one"] & results["two"]  # never a shard held by both, even while racing
+    for _ in range(2):  # a refresh or two to settle on the fair share
+        results = {"one": one.refresh(), "two": two.refresh()}
+        assert not results["one"] & results["two"]
     assert results["one"] | results["two"] == shards
-    assert not results["one"] & results["two"]
+    assert len(results["one"]) == len(results["two"]) == 2
     for _ in range(3):  # renewals keep each watcher's shards across several lease periods
         clock.advance(20)
         assert one.refresh() == results["one"]
@@ -213,14 +218,25 @@ def test_shard_leases_split_and_take_over(ddb: Any, table: str, clock: FakeClock
     assert two.held() == shards
     for shard in shards:
         two.check(shard)
-    if results["one"]:
-        with pytest.raises(LockLostError):
-            one.check(next(iter(results["one"])))
-    assert one.refresh() == set()  # when it comes back, it finds everything taken
-    assert one.held() == set()
-    two.release_all()
-    assert two.held() == set()
+    with pytest.raises(LockLostError):  # the dead one's fencing check fails: it must not write any more
+        one.check(next(iter(results["one"])))
+    assert one.refresh() == set()  # back again, it finds everything taken (and is given a share later)
+
+
+def test_a_newcomer_gets_a_fair_share(ddb: Any, table: str, clock: FakeClock) -> None:
+    """A watcher alone holds everything; a second one joins and, after the first's next refresh releases
+    the extra shards, gets half of them."""
+    shards = {"a", "b", "c", "d", "e"}
+    one = ShardLeases(ddb, table, "one", shards, lease_seconds=30, clock=clock)
     assert one.refresh() == shards
+    two = ShardLeases(ddb, table, "two", shards, lease_seconds=30, clock=clock)
+    assert two.refresh() == set()  # nothing free yet
+    kept = one.refresh()
+    assert len(kept) == 3  # ceil(5 / 2)
+    got = two.refresh()
+    assert got == shards - kept
+    two.release_all()
+    assert one.refresh() == shards  # "two" left: its membership and shards are free again
 
 
 def test_four_threads_race_for_a_fresh_key(make_client: Callable[[str], Any], table: str) -> None:
