@@ -247,7 +247,10 @@ def _error(message: str) -> None:
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160  # logs and CI output: no terminal to fit, do not squeeze tables to 80 columns
+    return console
 
 
 def _variables(args: argparse.Namespace) -> dict[str, str]:
@@ -535,18 +538,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         from rich.table import Table
 
+        from rich.markup import escape
+
         table = Table(box=None, header_style="bold")
-        for column in ("RESOURCE", "SYNC", "HEALTH", "RUNNING", "REVISION", "DETAIL"):
-            table.add_column(column)
+        for column in ("RESOURCE", "SYNC", "HEALTH", "RUNNING", "REVISION"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("DETAIL")
         colours = {"healthy": "green", "progressing": "cyan", "degraded": "red", "missing": "yellow"}
         for r in rows:
             colour = colours.get(r.health, "white")
             counts = f"{r.running}/{r.desired}" if r.desired is not None else ""
-            table.add_row(f"{r.kind}/{r.name}", r.sync, f"[{colour}]{r.health}[/{colour}]", counts,
-                          r.revision or "", r.detail)
-            for event in r.events:
-                table.add_row("", "", "", "", "", f"[dim]{event}[/dim]")
-        _console().print(table)
+            table.add_row(escape(f"{r.kind}/{r.name}"), r.sync, f"[{colour}]{r.health}[/{colour}]", counts,
+                          r.revision or "", escape(r.detail))
+        console = _console()
+        console.print(table)
+        for r in rows:
+            if r.events:
+                console.print(f"\n[bold]{escape(r.kind + '/' + r.name)}[/bold] latest events:")
+                for event in r.events:
+                    console.print(f"  {escape(event)}", highlight=False)
     unhealthy = [r for r in rows if r.health in ("degraded", "missing") or r.sync == "error"]
     return EXIT_ERROR if unhealthy else EXIT_OK
 
