@@ -214,6 +214,9 @@ class Controller:
                 done += 1
                 self.backoff.forget(outcome.key)
                 log.get().info("Applied", resource=str(outcome.key), detail=outcome.message)
+            elif outcome.status in ("held", "skipped"):
+                log.get().info("Not applied", resource=str(outcome.key), status=outcome.status,
+                               reason=outcome.message)
             elif outcome.status == "failed":
                 failed += 1
                 delay = self.backoff.failure(outcome.key)
