@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit contract schema clean
+.PHONY: setup demo test lint typecheck unit contract schema clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ demo: $(STAMP)
 	bash scripts/demo.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check reconciler tests
+	$(BIN)/ruff check reconciler tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy reconciler
@@ -39,3 +39,7 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache reconciler.egg-info
+
+# Speed and memory of planning at scale (not part of `make test`: benchmarks never gate on time).
+bench: $(STAMP)
+	$(BIN)/python bench/plan_scale.py
