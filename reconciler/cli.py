@@ -536,9 +536,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.output == "json":
         sys.stdout.write(json.dumps({"resources": [r.as_dict() for r in rows]}, indent=2) + "\n")
     else:
-        from rich.table import Table
-
         from rich.markup import escape
+        from rich.table import Table
 
         table = Table(box=None, header_style="bold")
         for column in ("RESOURCE", "SYNC", "HEALTH", "RUNNING", "REVISION"):
