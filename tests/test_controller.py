@@ -246,3 +246,18 @@ def test_sigterm_stops_the_watcher_cleanly(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_expired_backoff_does_not_spin_the_loop() -> None:
+    """Once a backed-off resource's wait is over and a pass started, nothing is due any more (the loop
+    ran passes back to back when an expired entry stayed "due now" forever)."""
+    from reconciler.controller.backoff import Backoff
+
+    now = [100.0]
+    backoff = Backoff(clock=lambda: now[0], rand=lambda: 0.5)
+    assert backoff.failure("svc") == 5.0
+    assert backoff.next_due() == 5.0
+    now[0] += 6
+    assert backoff.next_due() is None  # nothing to wait for
+    backoff.expire()
+    assert backoff.waiting("svc") == 0 and backoff.failure("svc") == 10.0  # the count stays: it doubles

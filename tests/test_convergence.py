@@ -232,3 +232,28 @@ def test_replace_is_refused_without_allow_replace_and_done_with_it(aws: Any, tmp
     assert [o.message for o in result.outcomes if o.status == "applied"] == ["deleted and created on web:1"]
     assert aws.ecs.describe_services("demo", ["web"])["web"]["schedulingStrategy"] == "DAEMON"
     assert not plan_of(aws, [str(m)]).has_changes
+
+
+def test_removing_a_task_definition_tag_converges(aws: Any, tmp_path: Path) -> None:
+    """A tag taken out of a TaskDefinition manifest is removed from the revision (it was re-planned forever)."""
+    m = tmp_path / "m"
+    shutil.copytree(MANIFESTS, m)
+    assert_converges(aws, [str(m)])
+    path = m / "web-taskdef.yaml"
+    path.write_text(path.read_text().replace("  tags:\n    - key: app\n      value: web\n", ""))
+    [td] = [c for c in plan_of(aws, [str(m)]).changes if c.is_change]
+    assert [(f.path, f.before, f.after) for f in td.fields] == [("tags", {"app": "web"}, None)]
+    assert_converges(aws, [str(m)])
+
+
+def test_tag_mutability_exclusion_filters_are_applied(aws: Any, tmp_path: Path) -> None:
+    """imageTagMutabilityExclusionFilters are sent with the mutability (they were dropped: drift forever)."""
+    m = tmp_path / "m"
+    shutil.copytree(MANIFESTS, m)
+    assert_converges(aws, [str(m)])
+    path = m / "repository.yaml"
+    path.write_text(path.read_text().replace(
+        "  imageTagMutability: IMMUTABLE\n",
+        "  imageTagMutability: IMMUTABLE_WITH_EXCLUSION\n  imageTagMutabilityExclusionFilters:\n"
+        "    - {filterType: WILDCARD, filter: 'latest*'}\n"))
+    assert_converges(aws, [str(m)])

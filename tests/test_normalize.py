@@ -130,3 +130,57 @@ def test_diff_names_fields_even_when_most_keys_change() -> None:
                          {"settings": {"containerInsights": "enabled"}, "capacityProviders": ["FARGATE"],
                           "tags": {"team": "a"}})
     assert [c.path for c in changes] == ["capacityProviders", "settings[containerInsights]", "tags"]
+
+
+def test_service_connect_is_read_from_the_primary_deployment() -> None:
+    """AWS reports serviceConnectConfiguration (and volume / VPC Lattice configurations) only on the
+    deployments: read from the PRIMARY one, it is not drift (it was a redeploy on every apply)."""
+    from reconciler.live.services import service_spec
+
+    described = json.loads((FIXTURES / "aws" / "services" / "fargate-web-alb.json").read_text())
+    connect = {"enabled": True, "namespace": "arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-1",
+               "services": [{"portName": "http", "clientAliases": [{"port": 80}]}]}
+    for d in described["deployments"]:
+        if d["status"] == "PRIMARY":
+            d["serviceConnectConfiguration"] = connect
+    assert "serviceConnectConfiguration" not in described
+    desired = canonical(Kind.SERVICE, {"serviceConnectConfiguration": connect})
+    assert diff(left_scoped(canonical(Kind.SERVICE, service_spec(described)), desired), desired) == ()
+
+
+def test_fields_aws_never_reports_are_not_compared() -> None:
+    """gatewayConnectors and monitoring appear in no DescribeServices output: never a change."""
+    from reconciler.planning.planner import UNOBSERVABLE_SERVICE_FIELDS
+
+    assert {"gatewayConnectors", "monitoring"} <= UNOBSERVABLE_SERVICE_FIELDS
+
+
+@pytest.mark.parametrize("kind", [Kind.SERVICE, Kind.CLUSTER])
+def test_capacity_provider_strategy_defaults_are_not_drift(kind: Kind) -> None:
+    """AWS returns base: 0 (and weight: 0) for strategy items that left them out."""
+    field = "capacityProviderStrategy" if kind is Kind.SERVICE else "defaultCapacityProviderStrategy"
+    desired = canonical(kind, {field: [{"capacityProvider": "FARGATE", "weight": 1},
+                                       {"capacityProvider": "FARGATE_SPOT"}]})
+    live = canonical(kind, {field: [{"capacityProvider": "FARGATE_SPOT", "weight": 0, "base": 0},
+                                    {"capacityProvider": "FARGATE", "weight": 1, "base": 0}]})
+    assert diff(live, desired) == ()
+
+
+def test_cpu_and_memory_units_are_what_aws_registers() -> None:
+    """"1 vCPU" and "2 GB" are registered as "1024" and "2048": no new revision on every apply."""
+    container = [{"name": "a", "image": "x", "memory": 64}]
+    manifest = canonical(Kind.TASK_DEFINITION, {"cpu": "1 vCPU", "memory": "2 GB", "containerDefinitions": container})
+    live = canonical(Kind.TASK_DEFINITION, {"cpu": "1024", "memory": "2048", "containerDefinitions": container})
+    assert diff(live, manifest) == ()
+    half = canonical(Kind.TASK_DEFINITION, {"cpu": ".5 vcpu", "containerDefinitions": container})
+    assert half["cpu"] == "512"
+
+
+def test_lifecycle_rules_compare_by_priority() -> None:
+    """ECR may return lifecycle rules in another order; they are ordered by rulePriority."""
+    rule = {"selection": {"tagStatus": "tagged", "tagPrefixList": ["b", "a"], "countType": "imageCountMoreThan",
+                          "countNumber": 5}, "action": {"type": "expire"}}
+    mine = {"lifecyclePolicy": {"rules": [{**rule, "rulePriority": 1}, {**rule, "rulePriority": 2}]}}
+    theirs = {"lifecyclePolicy": {"rules": [{**rule, "rulePriority": 2}, {**rule, "rulePriority": 1,
+              "selection": {**rule["selection"], "tagPrefixList": ["a", "b"]}}]}}
+    assert diff(canonical(Kind.REPOSITORY, theirs), canonical(Kind.REPOSITORY, mine)) == ()

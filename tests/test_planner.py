@@ -151,3 +151,14 @@ def test_references_to_existing_live_resources_are_fine(tmp_path: Path) -> None:
     plan = build_plan(load(tmp_path, service(td="app")), live_world(None))
     assert not plan.errors and actions(plan) == {"Service/main/web": "create"}
     assert plan.changes[0].desired["taskDefinition"] == TD_ARN  # type: ignore[index]
+
+
+def test_role_given_by_name_matches_the_arn_aws_reports(tmp_path: Path) -> None:
+    """taskRoleArn: app-role (a name, which AWS accepts) against the ARN AWS returns is no change."""
+    doc = TASKDEF.replace("spec:\n", "spec:\n  taskRoleArn: app-role\n")
+    state = live_world({})
+    spec = dict(state.task_definitions["app"].spec, taskRoleArn="arn:aws:iam::123456789012:role/app-role")
+    state.task_definitions["app"] = LiveResource(Kind.TASK_DEFINITION, "app", TD_ARN, spec,
+                                                 state.task_definitions["app"].tags)
+    plan = build_plan(load(tmp_path, doc, service()), state)
+    assert actions(plan)["TaskDefinition/app"] == "noop"

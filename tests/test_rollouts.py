@@ -286,3 +286,20 @@ def test_prune_refuses_what_changed_owner_since_the_plan(aws: Any, tmp_path: Pat
     [outcome] = [o for o in result.outcomes if str(o.key) == "Service/demo/old"]
     assert outcome.status == "failed" and "'team-b'" in outcome.message and "not deleted" in outcome.message
     assert "old" in aws.ecs.describe_services("demo", ["old"])
+
+
+def test_prune_keeps_revisions_someone_else_registered(aws: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Old revisions of one of our families, registered by another tool, are not deregistered."""
+    m = copy_examples(tmp_path, migrate=False)
+    aws.clients.ecs.register_task_definition(family="web", containerDefinitions=[
+        {"name": "web", "image": "nginx", "memory": 64}], tags=[{"key": "team", "value": "other"}])  # web:1
+    monkeypatch.setenv("IMAGE_TAG", "1")
+    assert deploy(aws, m, adopt=frozenset({"TaskDefinition/web"}))[0].ok  # web:2 is ours
+    for tag in ("2", "3"):
+        monkeypatch.setenv("IMAGE_TAG", tag)
+        assert deploy(aws, m)[0].ok
+    plan = plan_of(aws, m, prune=True, keep_revisions=1)
+    assert [str(c.key) for c in plan.changes if c.action is Action.DELETE] == ["TaskDefinition/web:2",
+                                                                                "TaskDefinition/web:3"]
+    assert any("1 old revision(s) registered by someone else" in w for w in plan.warnings)

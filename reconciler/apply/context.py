@@ -47,6 +47,19 @@ def changed_fields(change: ResourceChange) -> set[str]:
     return {f.path.split(".")[0].split("[")[0] for f in change.fields}
 
 
+def removed_tags(change: ResourceChange) -> list[str]:
+    """Tag keys the change removes: `tags[key]` going to null, or the whole `tags` map going away."""
+    keys: list[str] = []
+    for f in change.fields:
+        if f.after is not None:
+            continue
+        if f.path == "tags" and isinstance(f.before, Mapping):
+            keys.extend(str(k) for k in f.before)
+        elif f.path.startswith("tags[") and f.path.endswith("]"):
+            keys.append(f.path[5:-1])
+    return keys
+
+
 def deep_merge(base: Any, overlay: Any) -> Any:
     """`overlay` on top of `base`, map by map: members the manifest leaves out keep their live value."""
     if isinstance(base, Mapping) and isinstance(overlay, Mapping):

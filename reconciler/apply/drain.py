@@ -77,7 +77,13 @@ def delete_cluster(change: ResourceChange, ctx: ApplyContext) -> str:
 
 
 def deregister_revision(change: ResourceChange, ctx: ApplyContext) -> str:
+    """A family is ours by its latest revision's tag; each older revision is checked on its own, since
+    another tool may have registered it (before an adopt, for instance)."""
     assert change.arn is not None
+    found = ctx.ecs.describe_task_definition(change.arn)
+    if found is None:
+        return "already gone"
+    _refuse_unless_ours(change, "DeregisterTaskDefinition", tags_to_map(found[1]).get(OWNER_TAG), ctx)
     ctx.ecs.deregister_task_definition(change.arn)
     return "deregistered"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.apply.context import ApplyContext, changed_fields
+from reconciler.apply.context import ApplyContext, changed_fields, removed_tags
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import Action, ResourceChange
 
@@ -22,7 +22,8 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
     spec = m.spec
     done = []
     if fields & {"imageTagMutability", "imageTagMutabilityExclusionFilters"}:
-        ctx.ecr.put_image_tag_mutability(m.name, spec.get("imageTagMutability", "MUTABLE"))
+        ctx.ecr.put_image_tag_mutability(m.name, spec.get("imageTagMutability", "MUTABLE"),
+                                         spec.get("imageTagMutabilityExclusionFilters"))
         done.append("tag mutability")
     if "imageScanningConfiguration" in fields:
         ctx.ecr.put_image_scanning_configuration(m.name, spec["imageScanningConfiguration"])
@@ -35,8 +36,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
         done.append("repository policy")
     if "tags" in fields:
         ctx.ecr.tag_resource(change.arn, ctx.tags_for(m), m.name)
-        dropped = [f.path[5:-1] for f in change.fields if f.path.startswith("tags[reconciler:") and f.after is None]
-        ctx.ecr.untag_resource(change.arn, dropped, m.name)
+        ctx.ecr.untag_resource(change.arn, removed_tags(change), m.name)
         done.append("tags")
     return "updated " + ", ".join(done)
 

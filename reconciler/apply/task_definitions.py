@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.apply.context import ApplyContext
+from reconciler.apply.context import ApplyContext, removed_tags
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import ResourceChange
 
@@ -11,6 +11,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
     if change.arn is not None and all(f.path.startswith("tags") for f in change.fields):
         # Tags are not part of a revision's content: retag the latest revision in place.
         ctx.ecs.tag_resource(change.arn, ctx.tags_for(m), str(m.key))
+        ctx.ecs.untag_resource(change.arn, removed_tags(change), str(m.key))
         ctx.registered[m.name] = change.arn
         return f"retagged {change.arn.rsplit('/', 1)[-1]}"
     tags = [{"key": k, "value": v} for k, v in sorted(ctx.tags_for(m).items())]

@@ -49,9 +49,10 @@ class EcrApi:
     def delete_repository(self, name: str, force: bool = False) -> None:
         call(self.client.delete_repository, f"Repository/{name}", repositoryName=name, force=force)
 
-    def put_image_tag_mutability(self, name: str, mutability: str) -> None:
+    def put_image_tag_mutability(self, name: str, mutability: str, exclusion_filters: list[Any] | None = None) -> None:
+        extra = {"imageTagMutabilityExclusionFilters": exclusion_filters} if exclusion_filters is not None else {}
         call(self.client.put_image_tag_mutability, f"Repository/{name}", repositoryName=name,
-             imageTagMutability=mutability)
+             imageTagMutability=mutability, **extra)
 
     def put_image_scanning_configuration(self, name: str, config: dict[str, Any]) -> None:
         call(self.client.put_image_scanning_configuration, f"Repository/{name}", repositoryName=name,

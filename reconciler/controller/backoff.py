@@ -37,6 +37,13 @@ class Backoff:
         return max(0.0, self.until.get(key, 0.0) - self.clock())
 
     def next_due(self) -> float | None:
-        """Seconds until the earliest backed-off resource may be tried again."""
-        left = [u - self.clock() for u in self.until.values()]
-        return max(0.0, min(left)) if left else None
+        """Seconds until the earliest backed-off resource may be tried again (None: nothing is waiting)."""
+        now = self.clock()
+        left = [u - now for u in self.until.values() if u > now]
+        return min(left) if left else None
+
+    def expire(self) -> None:
+        """Forget deadlines that have passed (the failure counts stay, so the next failure waits longer).
+        Called as a pass starts: a resource whose wait is over is simply tried, once, by that pass."""
+        now = self.clock()
+        self.until = {k: u for k, u in self.until.items() if u > now}

@@ -119,8 +119,8 @@ class Controller:
                 if self.clock() >= next_resync:
                     reason = "resync"
                     break
-                if due is not None and self.backoff.next_due() == 0.0:
-                    reason = "backoff"
+                if due is not None and self.backoff.next_due() is None:
+                    reason = "backoff"  # the earliest wait we slept for is over
                     break
                 self._poll_rollouts()
                 if self.shards is not None and self._renew_shards():
@@ -178,6 +178,7 @@ class Controller:
         return summary
 
     def _pass(self, reason: str) -> dict[str, Any]:
+        self.backoff.expire()
         snapshot = self.source.snapshot()
         if snapshot.revision:
             structlog.contextvars.bind_contextvars(revision=snapshot.revision[:12])

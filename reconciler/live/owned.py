@@ -38,6 +38,13 @@ def read_owned(ecs: EcsApi, ecr: EcrApi, owner: str) -> OwnedState:
         found = ecs.describe_task_definition(revisions[0])
         if found is not None and tags_to_map(found[1]).get(OWNER_TAG) == owner:
             owned.families[family] = revisions
+            in_use = {arn for arns in owned.in_use.values() for arn in arns}
+            for arn in revisions[1:]:  # the latest decides the family; older ones may be someone else's
+                if arn in in_use:
+                    continue
+                old = ecs.describe_task_definition(arn)
+                if old is not None and tags_to_map(old[1]).get(OWNER_TAG) != owner:
+                    owned.foreign_revisions.add(arn)
     for repo in ecr.describe_repositories():
         name = repo["repositoryName"]
         tags = ecr.list_tags(repo["repositoryArn"], name)

@@ -229,6 +229,27 @@ class ShardLeases:
         self._state = threading.Lock()
         self._leases: dict[str, _Lease] = {}
         self._member: _Lease | None = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def _start_renewing(self) -> None:
+        """Renew held leases in the background every lease/3, so a long pass (a migration task, a drain)
+        does not outlive them; refresh() still takes and releases shards between passes."""
+        if self._renewer is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.wait(self.lease_seconds / 3):
+                with self._state:
+                    held = list(self._leases.items())
+                for shard, lease in held:
+                    if not self._renew(shard, lease):
+                        with self._state:
+                            if self._leases.get(shard) is lease:
+                                del self._leases[shard]
+
+        self._renewer = threading.Thread(target=run, name="shard-lease-renewal", daemon=True)
+        self._renewer.start()
 
     def key(self, shard: str) -> str:
         return f"{self.KEY_PREFIX}{shard}"
@@ -245,6 +266,7 @@ class ShardLeases:
         return -(-len(self.shards) // len(live)) if self.shards else 0
 
     def refresh(self) -> set[str]:
+        self._start_renewing()
         self._keep_membership()
         for shard in sorted(self._leases):
             if shard not in self.shards:
@@ -310,6 +332,7 @@ class ShardLeases:
                                 f"{iso_utc(lease.expires_at)} before it was renewed", lock=self.key(shard))
 
     def release_all(self) -> None:
+        self._stop.set()
         for shard in sorted(self._leases):
             self._release(shard)
         member, self._member = self._member, None

@@ -36,6 +36,7 @@ class OwnedState:
     clusters: dict[str, LiveResource] = field(default_factory=dict)
     services: dict[str, LiveResource] = field(default_factory=dict)  # "cluster/service"
     families: dict[str, list[str]] = field(default_factory=dict)  # family -> ACTIVE revisions, newest first
+    foreign_revisions: set[str] = field(default_factory=set)  # revisions in our families someone else registered
     repositories: dict[str, LiveResource] = field(default_factory=dict)
     in_use: dict[str, set[str]] = field(default_factory=dict)  # "cluster/service" -> ARNs its deployments run
     other_services: dict[str, list[str]] = field(default_factory=dict)  # cluster -> services not ours

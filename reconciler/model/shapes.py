@@ -47,3 +47,10 @@ def summary(shape: Shape, limit: int = 300) -> str:
         return text
     cut = text.rfind(". ", 0, limit)
     return text[: cut + 1] if cut > 0 else text[:limit].rstrip() + "…"
+
+
+def structure_members(service: str, shape_name: str) -> frozenset[str]:
+    """Member names of a named structure shape (e.g. the ECS `Service` or `Deployment` output)."""
+    shape = service_model(service).shape_for(shape_name)
+    assert isinstance(shape, StructureShape)
+    return frozenset(shape.members)

@@ -10,6 +10,7 @@ values AWS fills in by default are dropped, lists whose order carries no meaning
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -132,7 +133,21 @@ def _drop_if(d: dict[str, Any], key: str, *defaults: Any) -> None:
         del d[key]
 
 
+_VCPU = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*vcpu\s*$", re.IGNORECASE)
+_GB = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*gb\s*$", re.IGNORECASE)
+
+
+def _units(spec: dict[str, Any]) -> None:
+    """AWS converts "1 vCPU" to "1024" and "2 GB" to "2048" when it registers a task definition."""
+    cpu, memory = spec.get("cpu"), spec.get("memory")
+    if isinstance(cpu, str) and (match := _VCPU.match(cpu)):
+        spec["cpu"] = str(int(float(match.group(1)) * 1024))
+    if isinstance(memory, str) and (match := _GB.match(memory)):
+        spec["memory"] = str(int(float(match.group(1)) * 1024))
+
+
 def _task_definition_defaults(spec: dict[str, Any]) -> None:
+    _units(spec)
     network_mode = spec.get("networkMode", "bridge")
     _drop_if(spec, "networkMode", "bridge")
     for container in (spec.get("containerDefinitions") or {}).values():
@@ -170,8 +185,33 @@ def _task_definition_defaults(spec: dict[str, Any]) -> None:
             _drop_if(efs, "transitEncryption", "DISABLED")
 
 
+def _strategy_defaults(spec: dict[str, Any]) -> None:
+    """AWS: base and weight default to 0 and are returned as 0 ("If no value is specified, the default
+    value of 0 is used")."""
+    for field in ("capacityProviderStrategy", "defaultCapacityProviderStrategy"):
+        for item in (spec.get(field) or {}).values():
+            if isinstance(item, dict):
+                _drop_if(item, "base", 0)
+                _drop_if(item, "weight", 0)
+
+
+def _repository_defaults(spec: dict[str, Any]) -> None:
+    """ECR may hand lifecycle rules back in another order: they are a set ordered by rulePriority."""
+    policy = spec.get("lifecyclePolicy")
+    if isinstance(policy, dict) and isinstance(policy.get("rules"), list):
+        rules = [dict(r) for r in policy["rules"]]
+        for rule in rules:
+            selection = rule.get("selection")
+            if isinstance(selection, dict) and isinstance(selection.get("tagPrefixList"), list):
+                rule["selection"] = {**selection, "tagPrefixList": sorted(selection["tagPrefixList"])}
+        spec["lifecyclePolicy"] = {**policy, "rules": sorted(rules, key=lambda r: r.get("rulePriority", 0))}
+
+
 DEFAULTS: dict[Kind, Callable[[dict[str, Any]], None]] = {
     Kind.TASK_DEFINITION: _task_definition_defaults,
+    Kind.SERVICE: _strategy_defaults,
+    Kind.CLUSTER: _strategy_defaults,
+    Kind.REPOSITORY: _repository_defaults,
 }
 
 

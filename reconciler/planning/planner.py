@@ -37,6 +37,15 @@ REPOSITORY_REPLACE_FIELDS = _replace_fields(
     {"repositoryName", "registryId", "tags"})
 CLUSTER_REPLACE_FIELDS = _replace_fields(
     "ecs", "CreateCluster", ["UpdateCluster", "PutClusterCapacityProviders"], {"clusterName", "tags"})
+# CreateService inputs that AWS reports nowhere (neither on the service nor on its deployments): they are
+# sent when the service is created, but cannot be compared with anything, so they are never a change.
+UNOBSERVABLE_SERVICE_FIELDS = (
+    shapes.member_names("ecs", "CreateService")
+    - shapes.structure_members("ecs", "Service")
+    - shapes.structure_members("ecs", "Deployment")
+    - {"role", "cluster", "serviceName", "clientToken"}
+)
+
 REPLACE_FIELDS = {
     Kind.SERVICE: SERVICE_REPLACE_FIELDS,
     Kind.REPOSITORY: REPOSITORY_REPLACE_FIELDS,
@@ -114,7 +123,18 @@ def _compare(m: Manifest, desired: dict[str, Any], current: LiveResource | None)
     return ResourceChange(m.key, Action.UPDATE, fields, desired, live_form, current.arn, reason=reason)
 
 
+ROLE_FIELDS = ("taskRoleArn", "executionRoleArn")
+
+
 def _plan_simple(m: Manifest, current: LiveResource | None) -> ResourceChange:
+    if m.kind is Kind.TASK_DEFINITION and current is not None:
+        # AWS accepts a role's name and reports its ARN: compare by name when the manifest gives a name.
+        spec = dict(current.spec)
+        for field in ROLE_FIELDS:
+            want, have = m.spec.get(field), spec.get(field)
+            if isinstance(want, str) and not want.startswith("arn:") and isinstance(have, str):
+                spec[field] = have.rsplit("/", 1)[-1]
+        current = LiveResource(current.kind, current.name, current.arn, spec, current.tags, current.status)
     return _compare(m, canonical(m.kind, m.spec), current)
 
 
@@ -138,7 +158,8 @@ def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, Resou
             errors.append(message)
             return ResourceChange(m.key, Action.CREATE, desired=canonical(m.kind, spec),
                                   blocked="service is DRAINING")
-    return _compare(m, canonical(m.kind, spec), current)
+    desired = {k: v for k, v in canonical(m.kind, spec).items() if k not in UNOBSERVABLE_SERVICE_FIELDS}
+    return _compare(m, desired, current)
 
 
 def _with_meta_tags(change: ResourceChange, m: Manifest, current: LiveResource | None) -> ResourceChange:

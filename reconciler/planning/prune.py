@@ -42,8 +42,12 @@ def plan_prune(manifests: ManifestSet, live: LiveState,
         keep = set(revisions[:keep_revisions]) if family in families_in_git else set()
         why = (f"older than the last {keep_revisions} revisions and not in use" if family in families_in_git
                else "family not in git, revision not in use")
+        foreign = [arn for arn in revisions if arn in owned.foreign_revisions and arn not in keep]
+        if foreign:
+            warnings.append(f"TaskDefinition/{family}: {len(foreign)} old revision(s) registered by someone else "
+                            "are kept")
         for arn in reversed(revisions):  # oldest first
-            if arn in keep or arn in in_use:
+            if arn in keep or arn in in_use or arn in owned.foreign_revisions:
                 continue
             changes.append(ResourceChange(ResourceKey(Kind.TASK_DEFINITION, arn.rsplit("/", 1)[-1]), Action.DELETE,
                                           arn=arn, reason=f"deregisters: {why}", depends_on=all_service_deletes))

@@ -283,3 +283,12 @@ def test_make_client_from_settings(moto_endpoint: str, table: str) -> None:
                                      secret_key="testing"))
     with dynamodb_lock(client, table, KEY, "writer", timeout=0, renew_every=3600) as lock:
         lock.check()
+
+
+def test_shard_leases_are_renewed_during_a_long_pass(ddb: Any, table: str) -> None:
+    """A pass longer than the lease (a migration, a drain) keeps its shards: they renew in the background."""
+    leases = ShardLeases(ddb, table, "solo", {"a"}, lease_seconds=1.0)
+    assert leases.refresh() == {"a"}
+    time.sleep(2.5)  # no refresh() meanwhile
+    leases.check("a")
+    leases.release_all()
