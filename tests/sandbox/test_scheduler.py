@@ -498,6 +498,7 @@ def test_scale_to_zero_stops_tasks_over_steps(aws: Aws) -> None:
 
 def test_run_task_runs_then_exits_with_the_configured_exit_code(aws: Aws) -> None:
     """ECS RunTask: the task runs, then its essential container exits; exit codes come from SANDBOX_EXIT_CODE."""
+    set_pace(0.1)  # 25 running steps = 2.5 s: the RUNNING waiter sees it even on a loaded machine
     td = aws.register(environment={"SANDBOX_EXIT_CODE": "3", "SANDBOX_RUN_STEPS": "50"},
                       extra=[{"name": "helper", "image": "busybox", "essential": False}])
     overrides = {"containerOverrides": [{"name": "app", "environment": [
