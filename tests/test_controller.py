@@ -182,7 +182,7 @@ def test_git_mode_follows_commits_once_each_and_notices_rewrites(aws: Any, tmp_p
     source = GitSource(str(bare), "main", "ecs", str(tmp_path / "clone"), interval=60)
     controller = Controller(source, aws, settings())
     assert controller.reconcile_once("start")["applied"] == 5
-    settle(controller)
+    wait_for(lambda: aws.ecs.describe_services("demo", ["web"])["web"]["runningCount"] == 2)
     assert controller.state.revision == first
     tags = aws.ecs.describe_clusters(["demo"])["demo"]["tags"]
     assert {"key": "reconciler:git-commit", "value": first} in tags
@@ -191,7 +191,7 @@ def test_git_mode_follows_commits_once_each_and_notices_rewrites(aws: Any, tmp_p
     git(work, "commit", "--quiet", "-am", "scale")
     git(work, "push", "--quiet", "origin", "HEAD:main")
     assert controller.reconcile_once("change")["applied"] == 1
-    settle(controller)
+    wait_for(lambda: aws.ecs.describe_services("demo", ["web"])["web"]["runningCount"] == 3)
     git(work, "reset", "--quiet", "--hard", first)
     git(work, "push", "--quiet", "--force", "origin", "HEAD:main")
     with capture_logs() as logs:

@@ -185,6 +185,8 @@ class Controller:
             self.state.revision = snapshot.revision
         manifests = loader.load(snapshot.paths, self.settings.variables, allow_empty=self.settings.allow_empty)
         held_shards = self._refresh_shards(manifests)
+        if self.watcher.pending:
+            self._poll_rollouts()  # a rollout that settled since the last poll must not hold this pass back
         plan, live = pipeline.plan(manifests, self.conn, self.settings.options)
         plan = self._mine(plan, manifests, held_shards)
         drift = [c for c in plan.changes if c.is_change]
