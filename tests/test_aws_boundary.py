@@ -84,3 +84,18 @@ def test_more_than_ten_services_are_read_in_batches(aws: Any, tmp_path: Path) ->
     after, _ = pipeline.plan(manifests, aws, pipeline.PlanOptions())
     assert not after.has_changes
     assert calls == [10, 10, 5]
+
+
+def test_region_from_aws_region_or_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS_REGION alone is enough (botocore itself only reads AWS_DEFAULT_REGION); no region at all is a
+    clear error rather than a silent default."""
+    from reconciler.aws.clients import AwsSettings, make_clients
+    from reconciler.errors import ReconcilerError
+
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert make_clients(AwsSettings()).region == "eu-west-1"
+    assert make_clients(AwsSettings(region="ap-south-1")).region == "ap-south-1"
+    monkeypatch.delenv("AWS_REGION")
+    with pytest.raises(ReconcilerError, match="no AWS region"):
+        make_clients(AwsSettings())

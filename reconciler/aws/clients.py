@@ -60,9 +60,11 @@ class Clients:
 
 
 def make_clients(settings: AwsSettings) -> Clients:
+    # botocore reads only AWS_DEFAULT_REGION; AWS_REGION is what the other SDKs and ECS tasks set.
+    region_name = settings.region or os.environ.get("AWS_REGION") or None
     session = boto3.session.Session(
         profile_name=settings.profile,
-        region_name=settings.region,
+        region_name=region_name,
         aws_access_key_id=settings.access_key,
         aws_secret_access_key=settings.secret_key,
     )
