@@ -80,11 +80,15 @@ def test_first_pass_applies_everything(aws: Any, tmp_path: Path) -> None:
 def test_drift_is_corrected_on_resync_and_counted(aws: Any, tmp_path: Path) -> None:
     """Someone scales the service behind git's back: corrected and counted. While the service's first
     rollout is still followed the change waits, and a pass follows as soon as that rollout settles."""
+    from reconciler.sandbox.scheduler import set_pace
+
     controller = Controller(DirectorySource([str(examples(tmp_path))]), aws, settings())
+    set_pace(1.0)  # slow ECS: the first rollout is surely still in flight at the next pass
     controller.reconcile_once("start")
     aws.clients.ecs.update_service(cluster="demo", service="web", desiredCount=5)
     summary = controller.reconcile_once("resync")
     assert summary["planned"] == 1 and summary["applied"] == 0  # its first rollout is still being followed
+    set_pace(0.02)  # (the aws fixture restores the pace afterwards)
     settle(controller)
     assert controller.requeue_pass  # the rollout we held a change for settled: pass again, not at next resync
     assert controller.reconcile_once("requeue")["applied"] == 1
