@@ -257,3 +257,31 @@ def test_tag_mutability_exclusion_filters_are_applied(aws: Any, tmp_path: Path) 
         "  imageTagMutability: IMMUTABLE_WITH_EXCLUSION\n  imageTagMutabilityExclusionFilters:\n"
         "    - {filterType: WILDCARD, filter: 'latest*'}\n"))
     assert_converges(aws, [str(m)])
+
+
+def test_tags_taken_out_of_a_manifest_are_removed_but_not_others(aws: Any, tmp_path: Path) -> None:
+    """A tag removed from the service manifest is untagged; a tag another tool put on the service stays."""
+    m = tmp_path / "m"
+    shutil.copytree(MANIFESTS, m)
+    path = m / "web-service.yaml"
+    path.write_text(path.read_text().replace("    - key: app\n      value: web\n",
+                                             "    - key: app\n      value: web\n    - key: tier\n      value: front\n"))
+    assert_converges(aws, [str(m)])
+    arn = aws.ecs.describe_services("demo", ["web"])["web"]["serviceArn"]
+    aws.ecs.tag_resource(arn, {"cost-center": "42"}, "test")  # someone else's tag
+    path.write_text(path.read_text().replace("    - key: tier\n      value: front\n", ""))
+    [change] = [c for c in plan_of(aws, [str(m)]).changes if c.is_change]
+    assert sorted((f.path, f.after) for f in change.fields) == [
+        ("tags[reconciler:tag-keys]", "app"), ("tags[tier]", None)]
+    assert_converges(aws, [str(m)])
+    tags = {t["key"]: t["value"] for t in aws.ecs.describe_services("demo", ["web"])["web"]["tags"]}
+    assert "tier" not in tags and tags["cost-center"] == "42" and tags["app"] == "web"
+
+
+def test_unowned_resource_in_sync_gets_no_bookkeeping_tags(aws: Any, tmp_path: Path) -> None:
+    """A cluster someone else created, matching the manifest, is left untouched (no tag written)."""
+    (tmp_path / "c.yaml").write_text("apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: theirs}\nspec:\n"
+                                     "  tags: [{key: team, value: a}]\n")
+    aws.clients.ecs.create_cluster(clusterName="theirs", tags=[{"key": "team", "value": "a"}])
+    plan = plan_of(aws, [str(tmp_path)])
+    assert not plan.has_changes and not plan.errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.apply.context import ApplyContext, changed_fields
+from reconciler.apply.context import ApplyContext, changed_fields, removed_tags
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import Action, ResourceChange
 
@@ -37,5 +37,6 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
         done.append("capacity providers")
     if "tags" in fields:
         ctx.ecs.tag_resource(change.arn, ctx.tags_for(m), str(m.key))
+        ctx.ecs.untag_resource(change.arn, removed_tags(change), str(m.key))
         done.append("tags")
     return "updated " + ", ".join(done)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from reconciler.apply.context import ApplyContext, changed_fields, client_token, deep_merge
+from reconciler.apply.context import ApplyContext, changed_fields, client_token, deep_merge, removed_tags
 from reconciler.errors import AwsError
 from reconciler.model import shapes
 from reconciler.model.manifest import ROLLBACK_ANNOTATION, Manifest
@@ -71,6 +71,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
         _watch(m, ctx, task_definition, _known_good(live))
     if "tags" in fields:
         ctx.ecs.tag_resource(change.arn, ctx.tags_for(m), str(m.key))
+        ctx.ecs.untag_resource(change.arn, removed_tags(change), str(m.key))
         done.append("tags")
     return "updated " + ", ".join(done)
 

@@ -94,10 +94,17 @@ class Manifest:
 
     def meta_tags(self) -> dict[str, str]:
         """Our bookkeeping tags that follow from the manifest (beyond ownership)."""
-        from reconciler.model.tags import DELETION_POLICY_TAG
+        from reconciler.model.tags import DELETION_POLICY_TAG, TAG_KEYS_TAG, tags_to_map, user_tags
 
+        out: dict[str, str] = {}
         policy = self.annotations.get(DELETION_POLICY_ANNOTATION)
-        return {DELETION_POLICY_TAG: policy} if self.kind is Kind.REPOSITORY and policy else {}
+        if self.kind is Kind.REPOSITORY and policy:
+            out[DELETION_POLICY_TAG] = policy
+        if self.kind in (Kind.SERVICE, Kind.CLUSTER, Kind.REPOSITORY):
+            keys = " ".join(sorted(user_tags(tags_to_map(self.spec.get("tags")))))
+            if keys and len(keys) <= 256 and all(c.isalnum() or c in " _.:/=+-@" for c in keys):
+                out[TAG_KEYS_TAG] = keys  # (keys that do not fit a tag value are simply not tracked)
+        return out
 
     def rollout_timeout(self, default: float) -> float:
         value = self.annotations.get(ROLLOUT_TIMEOUT_ANNOTATION)

@@ -9,6 +9,10 @@ OWNER_TAG = "reconciler:managed-by"  # value: the owner id (--owner), says who m
 MANIFEST_TAG = "reconciler:manifest"  # value: "Kind/name" of the manifest that declares it
 OUR_TAG_PREFIX = "reconciler:"
 DELETION_POLICY_TAG = "reconciler:deletion-policy"  # on repositories: retain | delete | force (from annotation)
+# On services, clusters and repositories: the user tag keys the manifest declared (space-separated), so that a
+# key later taken out of the manifest is removed, while tags other tools set are left alone.
+TAG_KEYS_TAG = "reconciler:tag-keys"
+META_TAGS = (DELETION_POLICY_TAG, TAG_KEYS_TAG)  # bookkeeping tags that follow from the manifest
 
 
 def tags_to_map(tags: Any) -> dict[str, str]:

@@ -16,7 +16,15 @@ from reconciler.model.keys import Kind, ResourceKey
 from reconciler.model.live import LiveResource, LiveState
 from reconciler.model.manifest import ADOPT_ANNOTATION, Manifest
 from reconciler.model.plan import Action, FieldChange, KnownAfterApply, Plan, ResourceChange
-from reconciler.model.tags import FAILED_SPEC_TAG, FAILED_TASK_DEFINITION_TAG, OWNER_TAG
+from reconciler.model.tags import (
+    FAILED_SPEC_TAG,
+    FAILED_TASK_DEFINITION_TAG,
+    META_TAGS,
+    OWNER_TAG,
+    TAG_KEYS_TAG,
+    tags_to_map,
+    user_tags,
+)
 from reconciler.planning import graph, prune, references, tasks
 from reconciler.planning.diff import diff
 from reconciler.planning.normalize import canonical, left_scoped
@@ -85,7 +93,7 @@ def build_plan(
         else:
             change = _plan_simple(m, _live_of(m, live))
         change = _with_ownership(change, m, _live_of(m, live), owner, adopt, errors)
-        change = _with_meta_tags(change, m, _live_of(m, live))
+        change = _with_meta_tags(change, m, _live_of(m, live), owner)
         changes[key] = ResourceChange(**{**change.__dict__, "depends_on": deps, "source": m.source})
     deletes, warnings = prune.plan_prune(manifests, live, keep_revisions)
     return Plan((*changes.values(), *deletes), tuple(errors), tuple(warnings), owner=owner)
@@ -162,14 +170,24 @@ def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, Resou
     return _compare(m, desired, current)
 
 
-def _with_meta_tags(change: ResourceChange, m: Manifest, current: LiveResource | None) -> ResourceChange:
-    """Bookkeeping tags that follow from annotations (deletion policy) are kept up to date."""
+def _with_meta_tags(change: ResourceChange, m: Manifest, current: LiveResource | None,
+                    owner: str) -> ResourceChange:
+    """Bookkeeping tags that follow from the manifest (deletion policy, the tag keys it declares) are kept up
+    to date, and user tags the manifest no longer declares are removed: only on what we own (or adopt)."""
     if current is None or change.blocked or change.action is Action.REPLACE:
         return change
+    claiming = any(f.path == f"tags[{OWNER_TAG}]" for f in change.fields)
+    if current.tags.get(OWNER_TAG) != owner and not claiming:
+        return change
     wanted = m.meta_tags()
-    stale = [k for k in current.tags if k.startswith("reconciler:deletion-policy") and k not in wanted]
+    stale = [k for k in META_TAGS if k in current.tags and k not in wanted]
     fields = [FieldChange(f"tags[{k}]", current.tags.get(k), v) for k, v in wanted.items() if current.tags.get(k) != v]
     fields += [FieldChange(f"tags[{k}]", current.tags[k], None) for k in stale]
+    if m.kind is not Kind.TASK_DEFINITION:  # (task definitions are whole documents: their diff has these)
+        declared = set(user_tags(tags_to_map(m.spec.get("tags"))))
+        managed = set(current.tags.get(TAG_KEYS_TAG, "").split())
+        fields += [FieldChange(f"tags[{k}]", current.tags[k], None)
+                   for k in sorted(managed - declared) if k in current.tags]
     if not fields:
         return change
     action = Action.UPDATE if change.action is Action.NOOP else change.action
