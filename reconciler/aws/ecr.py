@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.aws.errors import call
+from reconciler.aws.errors import all_pages, call
 from reconciler.errors import NotFoundError
 
 
@@ -82,11 +82,6 @@ class EcrApi:
             call(self.client.untag_resource, f"Repository/{name}", resourceArn=arn, tagKeys=sorted(keys))
 
     def describe_repositories(self) -> list[dict[str, Any]]:
-        def pages(**kw: Any) -> list[dict[str, Any]]:
-            found: list[dict[str, Any]] = []
-            for page in self.client.get_paginator("describe_repositories").paginate(**kw):
-                found.extend(page.get("repositories", []))
-            return found
-
-        pages.__name__ = "describe_repositories"
-        return call(pages, "repositories")
+        repositories: list[dict[str, Any]] = all_pages(self.client, "describe_repositories", "repositories",
+                                                       "repositories")
+        return repositories

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.aws.errors import call
+from reconciler.aws.errors import all_pages, call
 from reconciler.errors import AwsError, NotFoundError
 
 DESCRIBE_SERVICES_BATCH = 10  # AWS rejects more than 10 names per DescribeServices call
@@ -117,17 +117,11 @@ class EcsApi:
             kwargs["startedBy"] = started_by
         if desired_status:
             kwargs["desiredStatus"] = desired_status
-        def pages(**kw: Any) -> list[str]:
-            found: list[str] = []
-            for page in self.client.get_paginator("list_tasks").paginate(**kw):
-                found.extend(page.get("taskArns", []))
-            return found
-
-        pages.__name__ = "list_tasks"
         try:
-            return call(pages, f"Cluster/{cluster}", **kwargs)
+            arns: list[str] = all_pages(self.client, "list_tasks", "taskArns", f"Cluster/{cluster}", **kwargs)
         except NotFoundError:
             return []
+        return arns
 
     def describe_tasks(self, cluster: str, arns: list[str]) -> list[dict[str, Any]]:
         tasks: list[dict[str, Any]] = []
@@ -141,28 +135,18 @@ class EcsApi:
         return out
 
     # --- listing and deleting (prune) ------------------------------------------------------------
-    def _all_pages(self, method: str, result_key: str, resource: str, **kwargs: Any) -> list[Any]:
-        def pages(**kw: Any) -> list[Any]:
-            found: list[Any] = []
-            for page in self.client.get_paginator(method).paginate(**kw):
-                found.extend(page.get(result_key, []))
-            return found
-
-        pages.__name__ = method
-        return call(pages, resource, **kwargs)
-
     def list_clusters(self) -> list[str]:
-        return self._all_pages("list_clusters", "clusterArns", "clusters")
+        return all_pages(self.client, "list_clusters", "clusterArns", "clusters")
 
     def list_services(self, cluster: str) -> list[str]:
-        return self._all_pages("list_services", "serviceArns", f"Cluster/{cluster}", cluster=cluster)
+        return all_pages(self.client, "list_services", "serviceArns", f"Cluster/{cluster}", cluster=cluster)
 
     def list_task_definition_families(self) -> list[str]:
-        return self._all_pages("list_task_definition_families", "families", "task definitions", status="ACTIVE")
+        return all_pages(self.client, "list_task_definition_families", "families", "task definitions", status="ACTIVE")
 
     def list_task_definitions(self, family: str) -> list[str]:
         """Every ACTIVE revision of a family, newest first."""
-        return self._all_pages("list_task_definitions", "taskDefinitionArns", f"TaskDefinition/{family}",
+        return all_pages(self.client, "list_task_definitions", "taskDefinitionArns", f"TaskDefinition/{family}",
                                familyPrefix=family, status="ACTIVE", sort="DESC")
 
     def deregister_task_definition(self, arn: str) -> None:
@@ -173,7 +157,7 @@ class EcsApi:
         call(self.client.delete_cluster, f"Cluster/{cluster}", cluster=cluster)
 
     def list_container_instances(self, cluster: str) -> list[str]:
-        return self._all_pages("list_container_instances", "containerInstanceArns", f"Cluster/{cluster}",
+        return all_pages(self.client, "list_container_instances", "containerInstanceArns", f"Cluster/{cluster}",
                                cluster=cluster)
 
     def describe_container_instances(self, cluster: str, arns: list[str]) -> list[dict[str, Any]]:

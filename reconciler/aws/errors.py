@@ -37,3 +37,16 @@ def call(operation: Callable[..., T], resource: str | None = None, **kwargs: Any
 
 def _operation_name(method: str) -> str:
     return "".join(part.capitalize() for part in method.split("_"))
+
+
+def all_pages(client: Any, method: str, result_key: str, resource: str | None = None, **kwargs: Any) -> list[Any]:
+    """Every item of every page of a list/describe call (boto3 paginators are lazy: walk them inside `call`)."""
+
+    def pages(**kw: Any) -> list[Any]:
+        found: list[Any] = []
+        for page in client.get_paginator(method).paginate(**kw):
+            found.extend(page.get(result_key, []))
+        return found
+
+    pages.__name__ = method
+    return call(pages, resource, **kwargs)

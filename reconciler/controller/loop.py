@@ -314,12 +314,3 @@ class Controller:
         rows = statuses(manifests, plan, live)
         self.metrics.record_statuses(rows)
         self.state.resources = [r.as_dict() for r in rows]
-
-
-def run_until_signalled(controller: Controller) -> None:
-    """Run the controller; SIGTERM/SIGINT stop it after the AWS call in flight (the caller installs them)."""
-    try:
-        controller.run()
-    except ReconcilerError:
-        controller.stop.set()
-        raise

@@ -11,11 +11,9 @@ from reconciler.model.tags import tags_to_map
 
 def read(state: LiveState, families: list[str], refs: list[str], ecs: EcsApi) -> None:
     for family in families:
-        arn = ecs.latest_task_definition_arn(family)
-        if arn is None:
-            continue
-        found = ecs.describe_task_definition(arn)
-        if found is None:
+        # AWS resolves a bare family to its latest ACTIVE revision: one call, no ListTaskDefinitions first.
+        found = ecs.describe_task_definition(family)
+        if found is None or found[0].get("status") != "ACTIVE":
             continue
         task_definition, tag_list = found
         spec = dict(task_definition)

@@ -131,18 +131,22 @@ def _compare(m: Manifest, desired: dict[str, Any], current: LiveResource | None)
     return ResourceChange(m.key, Action.UPDATE, fields, desired, live_form, current.arn, reason=reason)
 
 
-ROLE_FIELDS = ("taskRoleArn", "executionRoleArn")
+ROLE_FIELDS = {Kind.TASK_DEFINITION: ("taskRoleArn", "executionRoleArn"), Kind.SERVICE: ("role",)}
+
+
+def _roles_by_name(current: LiveResource, desired: dict[str, Any]) -> LiveResource:
+    """AWS accepts a role's name and reports its ARN: compare by name where the manifest gives a name."""
+    spec = dict(current.spec)
+    for field in ROLE_FIELDS.get(current.kind, ()):
+        want, have = desired.get(field), spec.get(field)
+        if isinstance(want, str) and not want.startswith("arn:") and isinstance(have, str):
+            spec[field] = have.rsplit("/", 1)[-1]
+    return LiveResource(current.kind, current.name, current.arn, spec, current.tags, current.status)
 
 
 def _plan_simple(m: Manifest, current: LiveResource | None) -> ResourceChange:
-    if m.kind is Kind.TASK_DEFINITION and current is not None:
-        # AWS accepts a role's name and reports its ARN: compare by name when the manifest gives a name.
-        spec = dict(current.spec)
-        for field in ROLE_FIELDS:
-            want, have = m.spec.get(field), spec.get(field)
-            if isinstance(want, str) and not want.startswith("arn:") and isinstance(have, str):
-                spec[field] = have.rsplit("/", 1)[-1]
-        current = LiveResource(current.kind, current.name, current.arn, spec, current.tags, current.status)
+    if current is not None:
+        current = _roles_by_name(current, m.spec)
     return _compare(m, canonical(m.kind, m.spec), current)
 
 
@@ -155,11 +159,7 @@ def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, Resou
         return ResourceChange(m.key, Action.CREATE if current is None else Action.UPDATE,
                               desired=canonical(m.kind, spec), blocked="; ".join(problems))
     if current is not None:
-        live_role, want_role = current.spec.get("role"), spec.get("role")
-        if isinstance(live_role, str) and isinstance(want_role, str) and not want_role.startswith("arn:"):
-            current = LiveResource(current.kind, current.name, current.arn,
-                                   {**current.spec, "role": live_role.rsplit("/", 1)[-1]},
-                                   current.tags, current.status)
+        current = _roles_by_name(current, spec)
         if current.status == "DRAINING":
             message = (f"{m.source}: {m.key}: the service is being deleted (DRAINING); AWS accepts a new "
                        "service of that name once it is INACTIVE: apply again in a few minutes")
