@@ -1,0 +1,60 @@
+"""Argument groups several commands share (AWS and output options, manifests, ownership, prune, lock)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def common(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("AWS and output")
+    g.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: the standard chain)")
+    g.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile from ~/.aws/config")
+    g.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
+                   help="run against an ephemeral in-process sandbox (embedded AWS), not real AWS")
+    g.add_argument("--log-format", choices=["auto", "console", "json"], default=argparse.SUPPRESS,
+                   help="logs on stderr: console on a terminal, JSON lines otherwise (default: auto)")
+    g.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=argparse.SUPPRESS)
+
+
+def variables(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
+                        help="set a variable for ${KEY} substitution (overrides the environment)")
+
+
+def manifests(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="manifest files or directories (searched recursively for *.yaml, *.yml)")
+    variables(parser)
+
+
+def prune(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prune", action="store_true",
+                        help="also remove what left git: only resources carrying this owner's tag; services are "
+                             "drained first, repositories only with a deletion policy (see README)")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="with --prune, accept an empty manifest set (which removes everything this owner "
+                             "owns); refused otherwise")
+    parser.add_argument("--keep-revisions", type=int, default=5, metavar="N",
+                        help="with --prune, task definition revisions kept per family besides those in use "
+                             "(default 5)")
+
+
+def lock(parser: argparse.ArgumentParser, default_timeout: str) -> None:
+    parser.add_argument("--lock-table", metavar="NAME", default=None,
+                        help="DynamoDB table for the lock (created if missing): writers on any machine exclude "
+                             "each other. Without it, a local file lock protects this machine only")
+    parser.add_argument("--lock-timeout", metavar="DURATION", default=default_timeout,
+                        help=f"how long to wait for the lock before exiting 3 (default {default_timeout})")
+
+
+def owner(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="retry service revisions whose rollout failed before (normally held until the "
+                             "manifest changes)")
+    parser.add_argument("--owner", default=os.environ.get("RECONCILER_OWNER", "reconciler"),
+                        help="owner id written to and checked on the reconciler:managed-by tag "
+                             "(default: $RECONCILER_OWNER or 'reconciler')")
+    parser.add_argument("--adopt", action="append", default=[], metavar="KIND/NAME",
+                        help="take over an existing resource this owner does not own yet, e.g. "
+                             "Service/prod/web (or annotate its manifest reconciler.io/adopt: \"true\")")

@@ -1,0 +1,98 @@
+"""What every command shares: exit codes, the console, loading manifests, connecting to AWS (or the
+sandbox), durations and the writers' lock. Commands live one per module beside this one."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler import loader, log, pipeline, variables
+from reconciler.aws.clients import AwsSettings
+from reconciler.errors import ReconcilerError
+from reconciler.model.manifest import parse_duration
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def error(message: str) -> None:
+    for line in message.splitlines():
+        print(f"error: {line}", file=sys.stderr)
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    out = Console(highlight=False, soft_wrap=True)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = 160  # logs and CI output: no terminal to fit, do not squeeze tables to 80 columns
+    return out
+
+
+def assignments(args: argparse.Namespace) -> dict[str, str]:
+    try:
+        return variables.parse_assignments(args.var)
+    except ValueError as exc:
+        raise ReconcilerError(str(exc)) from exc
+
+
+def load(args: argparse.Namespace) -> loader.ManifestSet:
+    allow_empty = bool(getattr(args, "prune", False) and getattr(args, "allow_empty", False))
+    manifests = loader.load(args.paths, assignments(args), allow_empty=allow_empty)
+    log.get().info("Loaded manifests", files=len(manifests.files), manifests=len(manifests.manifests))
+    return manifests
+
+
+@contextlib.contextmanager
+def aws(args: argparse.Namespace) -> Iterator[pipeline.Connection]:
+    region = getattr(args, "region", None)
+    if getattr(args, "sandbox", False):
+        with pipeline.sandbox_settings(region) as settings:
+            log.get().info("Started ephemeral sandbox", endpoint=settings.endpoint_url)
+            yield pipeline.connect(settings)
+    else:
+        yield pipeline.connect(AwsSettings(region=region, profile=getattr(args, "profile", None)))
+
+
+def duration(text: str, option: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ReconcilerError(f"{option}: {exc}") from exc
+
+
+def plan_options(args: argparse.Namespace) -> pipeline.PlanOptions:
+    if args.keep_revisions < 1:
+        raise ReconcilerError("--keep-revisions must be at least 1")
+    return pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed,
+                                prune=args.prune, keep_revisions=args.keep_revisions)
+
+
+def lock_timeout(args: argparse.Namespace) -> float:
+    if args.lock_timeout in ("forever", "inf", "infinite"):
+        return float("inf")
+    if args.lock_timeout in ("0", "0s"):
+        return 0.0
+    return duration(args.lock_timeout, "--lock-timeout")
+
+
+def writer_lock(args: argparse.Namespace, conn: pipeline.Connection, owner: str) -> Any:
+    """The writers' lock: a DynamoDB lease (--lock-table) or a local file lock."""
+    from reconciler.locking import dynamodb_lock, file_lock
+
+    timeout = lock_timeout(args)
+    scope = f"{conn.clients.endpoint}|{conn.clients.region}|{owner}"
+    if args.lock_table:
+        key = f"{owner}/{conn.clients.region}"
+        return dynamodb_lock(conn.clients.client("dynamodb"), args.lock_table, key, holder(), timeout,
+                             lease_seconds=duration(getattr(args, "lease", "30s"), "--lease"))
+    return file_lock(None, scope, timeout)
+
+
+def holder() -> str:
+    from reconciler.locking import default_holder
+
+    return default_holder()

@@ -1,0 +1,57 @@
+"""`reconciler status PATH...`: sync and health of each resource, with the latest service events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from reconciler import pipeline
+from reconciler.cli import arguments
+from reconciler.cli.common import EXIT_ERROR, EXIT_OK, aws, console, load
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("status", parents=[common], help="show sync and health of each resource",
+                       description="For each manifest: in sync or not, healthy, progressing or degraded, with "
+                                   "running/desired counts and the last service events. Changes nothing.")
+    arguments.manifests(p)
+    arguments.owner(p)
+    p.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reconciler.status import statuses
+
+    manifests = load(args)
+    with aws(args) as conn:
+        options = pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed)
+        plan, live = pipeline.plan(manifests, conn, options)
+    rows = statuses(manifests, plan, live)
+    if args.output == "json":
+        sys.stdout.write(json.dumps({"resources": [r.as_dict() for r in rows]}, indent=2) + "\n")
+    else:
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(box=None, header_style="bold")
+        for column in ("RESOURCE", "SYNC", "HEALTH", "RUNNING", "REVISION"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("DETAIL")
+        colours = {"healthy": "green", "progressing": "cyan", "degraded": "red", "missing": "yellow"}
+        for r in rows:
+            colour = colours.get(r.health, "white")
+            counts = f"{r.running}/{r.desired}" if r.desired is not None else ""
+            table.add_row(escape(f"{r.kind}/{r.name}"), r.sync, f"[{colour}]{r.health}[/{colour}]", counts,
+                          r.revision or "", escape(r.detail))
+        out = console()
+        out.print(table)
+        for r in rows:
+            if r.events:
+                out.print(f"\n[bold]{escape(r.kind + '/' + r.name)}[/bold] latest events:")
+                for event in r.events:
+                    out.print(f"  {escape(event)}", highlight=False)
+    unhealthy = [r for r in rows if r.health in ("degraded", "missing") or r.sync == "error"]
+    return EXIT_ERROR if unhealthy else EXIT_OK
