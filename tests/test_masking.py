@@ -202,6 +202,17 @@ def test_known_values_are_redacted_from_text_above_a_threshold() -> None:
     assert masker.text(later) is later  # untouched strings stay the very objects (and types) they were
 
 
+def test_credentials_in_urls_are_redacted() -> None:
+    """A --git URL with a token in it shows in logs, git's errors and /status (the source): not its userinfo."""
+    masker = Masker()
+    assert masker.text("fatal: unable to access 'https://x-access-token:ghp_abc123@github.com/o/r.git/'") == \
+        "fatal: unable to access 'https://(sensitive)@github.com/o/r.git/'"
+    assert masker.value({"source": "https://TOKEN@git.example/ops.git#main"}) == \
+        {"source": "https://(sensitive)@git.example/ops.git#main"}
+    plain_text = "see https://git.example/ops.git and a@b.example"
+    assert masker.text(plain_text) == plain_text
+
+
 def test_longer_values_are_redacted_first() -> None:
     masker = Masker().remember(["token-abcdefgh", "token-abcdefgh-and-more"])
     assert masker.text("x token-abcdefgh-and-more y") == f"x {SENSITIVE} y"

@@ -264,6 +264,7 @@ spec:
     written = [(str(p), p.read_text(errors="replace")) for p in tmp_path.rglob("*")
                if p.is_file() and m not in p.parents and bad not in p.parents]
     assert any(name.endswith("saved.json") for name, _ in written)
+    assert len(run.outputs) >= 36  # 15 commands' stdout and stderr, the watcher's stderr, 5 HTTP bodies
     hits = [(where, needle) for where, text in run.outputs + written for c in canaries for needle in needles(c)
             if needle in text]
     assert hits == []
@@ -321,3 +322,41 @@ def watch(env: dict[str, str], tmp: Path, m: Path, canaries: list[str], run: Run
         if proc.poll() is None:
             proc.kill()
     return "".join(lines)
+
+
+def test_extra_patterns_from_the_flag_the_environment_and_a_saved_plan(
+        proxied: tuple[dict[str, str], RecordingProxy], tmp_path: Path) -> None:
+    """--sensitive-pattern and $RECONCILER_SENSITIVE_PATTERNS add names to mask; `apply plan.json` masks with
+    the patterns the plan was made with; a bad pattern is a clear error."""
+    env, _ = proxied
+    run = Run(env, tmp_path)
+    (tmp_path / "td.yaml").write_text("""\
+apiVersion: reconciler/v1
+kind: TaskDefinition
+metadata:
+  name: pinned
+spec:
+  containerDefinitions:
+    - name: app
+      image: nginx
+      memory: 64
+      environment:
+        - name: DOOR_PIN
+          value: "PIN-4711-4711"
+""")
+    plain = run("plan", str(tmp_path / "td.yaml"), "-o", "json").stdout
+    assert "PIN-4711-4711" in plain  # PIN is not a default pattern
+    for how in (["--sensitive-pattern", "pin"], ["--sensitive-pattern", "OTP", "--sensitive-pattern", "PIN"]):
+        masked = json.loads(run("plan", str(tmp_path / "td.yaml"), "-o", "json", *how).stdout)
+        [container] = masked["changes"][0]["after"]["containerDefinitions"].values()
+        assert container["environment"] == {"DOOR_PIN": "(sensitive)"}
+    from_env = run("plan", str(tmp_path / "td.yaml"), env={"RECONCILER_SENSITIVE_PATTERNS": "otp, pin"})
+    assert "PIN-4711" not in from_env.stdout + from_env.stderr and "DOOR_PIN]: (sensitive)" in from_env.stdout
+    assert "environment variable DOOR_PIN looks secret" in from_env.stdout
+    saved = tmp_path / "plan.json"
+    run("plan", str(tmp_path / "td.yaml"), "--out", str(saved), "--sensitive-pattern", "PIN")
+    applied = run("apply", str(saved))
+    assert "DOOR_PIN]: (sensitive)" in applied.stdout and "PIN-4711" not in applied.stdout + applied.stderr
+    bad = run("plan", str(tmp_path / "td.yaml"), "--sensitive-pattern", "a.b", expect=1)
+    assert bad.stderr.startswith("error: --sensitive-pattern/RECONCILER_SENSITIVE_PATTERNS: sensitive pattern 'a.b'")
+    assert "Traceback" not in bad.stderr

@@ -10,7 +10,8 @@ Two layers, both in one `Masker`:
   hash of the value: a dictionary reverses the hash of a short password.
 - **Free-text redaction**: the masker knows this run's clear secret values (from the manifests' secret
   entries and secret-named `--var`s) and replaces any occurrence in text: log lines, error messages, AWS
-  error messages that echo parameters, outcome messages, and every string of a rendered plan. Values shorter
+  error messages that echo parameters, outcome messages, and every string of a rendered plan; so are the
+  credentials of a URL (`https://user:token@host/...`). Values shorter
   than `MIN_REDACT_LENGTH` are left to structural masking alone: a 2-character "password" would blank out
   ordinary words.
 
@@ -43,6 +44,8 @@ MARKERS = (SENSITIVE, CHANGED)
 MIN_REDACT_LENGTH = 8
 
 _TOKEN = re.compile(r"\[([^\]]*)\]|\.?([^.\[\]]+)")
+# Credentials in a URL (`https://user:token@git.example/ops.git`, as a --git URL or a git error echoes it).
+_URL_USERINFO = re.compile(r"(?<=://)[^/\s@]+@")
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,8 @@ class Masker:
 
     # --- free text --------------------------------------------------------------------------------
     def text(self, text: str) -> str:
-        """`text` with every known secret value replaced by (sensitive)."""
-        out = text
+        """`text` with every known secret value, and the credentials of any URL, replaced by (sensitive)."""
+        out = _URL_USERINFO.sub(f"{SENSITIVE}@", text) if "://" in text else text
         for value in self.known:
             if value in out:
                 out = out.replace(value, SENSITIVE)
