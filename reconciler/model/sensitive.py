@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 # Words that mark a name as secret. A pattern matches one word, or several consecutive words when it holds
 # an underscore (`PRIVATE_KEY`). Configurable with --sensitive-pattern (added to these, never replacing them).
@@ -41,18 +41,28 @@ def words(name: str) -> list[str]:
 
 
 def is_sensitive_name(name: str, patterns: Iterable[str] = DEFAULT_PATTERNS) -> bool:
-    parts = words(name)
-    for pattern in patterns:
-        wanted = [w for w in re.split(r"[_\s-]+", pattern.upper()) if w]
-        n = len(wanted)
-        if n and any(parts[i : i + n] == wanted for i in range(len(parts) - n + 1)):
-            return True
-    return False
+    return _matches(name, tuple(patterns))
 
 
 def is_secret_entry(name: str, patterns: Iterable[str] = DEFAULT_PATTERNS) -> bool:
     """Is the value of the user-named entry `name` secret? (Our own `reconciler:` tags never are.)"""
-    return not name.startswith(OUR_PREFIX) and is_sensitive_name(name, patterns)
+    return not name.startswith(OUR_PREFIX) and _matches(name, tuple(patterns))
+
+
+@lru_cache(maxsize=8192)
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    parts = words(name)
+    singles, phrases = _compiled(patterns)
+    if singles.intersection(parts):
+        return True
+    return any(parts[i : i + len(p)] == list(p) for p in phrases for i in range(len(parts) - len(p) + 1))
+
+
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+    """The one-word patterns as a set, the others as word tuples."""
+    split = [tuple(w for w in re.split(r"[_\s-]+", p.upper()) if w) for p in patterns]
+    return frozenset(s[0] for s in split if len(s) == 1), tuple(s for s in split if len(s) > 1)
 
 
 def configured_patterns(extra: Iterable[str] = (), env: str | None = None) -> tuple[str, ...]:
