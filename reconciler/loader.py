@@ -26,6 +26,7 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.model import specs
 from reconciler.model.keys import Kind, ResourceKey, SourceRef
 from reconciler.model.manifest import Manifest, annotation_problems, service_key
+from reconciler.model.sensitive import in_user_named_entry
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000  # guards against alias ("billion laughs") expansion
@@ -244,6 +245,7 @@ def _load_document(file: str, index: int, document: Any, env_vars: Mapping[str, 
 def _message(kind: Kind, error: Any) -> str:
     loc = tuple(error["loc"])
     kind_ = error["type"]
+    got = "(sensitive)" if in_user_named_entry(loc) else repr(error.get("input"))  # never echo such a value
     if kind_ == "extra_forbidden":
         field = str(loc[-1])
         if loc[0] == "spec":
@@ -264,8 +266,8 @@ def _message(kind: Kind, error: Any) -> str:
     if kind_ == "missing":
         return f"missing required field {str(loc[-1])!r}"
     if kind_ == "literal_error":
-        return f"{error['msg']}, got {error.get('input')!r}"
-    return f"{error['msg']} (got {error.get('input')!r})"
+        return f"{error['msg']}, got {got}"
+    return f"{error['msg']} (got {got})"
 
 
 def _check_set(manifests: list[Manifest], references: bool = True) -> list[Problem]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.executor import apply_plan
@@ -15,6 +15,8 @@ from reconciler.live import read_live
 from reconciler.loader import ManifestSet
 from reconciler.model.live import LiveState
 from reconciler.model.plan import ApplyResult, Outcome, Plan
+from reconciler.model.sensitive import DEFAULT_PATTERNS
+from reconciler.planning.mask import plain_secret_warnings
 from reconciler.planning.planner import build_plan
 from reconciler.planning.prune import DEFAULT_KEEP_REVISIONS
 from reconciler.rollouts.wait import DEFAULT_TIMEOUT_SECONDS, Reporter, RolloutResult, RolloutTarget, wait_for_rollouts
@@ -51,13 +53,15 @@ class PlanOptions:
     retry_failed: bool = False
     prune: bool = False
     keep_revisions: int = DEFAULT_KEEP_REVISIONS
+    sensitive_patterns: tuple[str, ...] = DEFAULT_PATTERNS  # names whose values are masked (and warned about)
 
 
 def plan(manifests: ManifestSet, conn: Connection, options: PlanOptions) -> tuple[Plan, LiveState]:
     live = read_live(manifests, conn.ecs, conn.ecr, owner=options.owner if options.prune else None)
     built = build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
                        retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
-    return built, live
+    secrets = plain_secret_warnings(manifests.manifests, options.sensitive_patterns)
+    return replace(built, warnings=(*secrets, *built.warnings)), live
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """`reconciler status`: for each manifest, whether AWS is in sync with it and how healthy it is.
-Built from a plan and the live state it was made from; no extra AWS reads."""
+Built from a plan and the live state it was made from; no extra AWS reads. Every row is masked (its detail
+names fields, never their values, and the run's known secret values are redacted from its text)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from reconciler.model.live import LiveState
 from reconciler.model.manifest import content_digest, run_content
 from reconciler.model.plan import Action, Plan
 from reconciler.model.tags import FAILED_TASK_DEFINITION_TAG, run_record_tag
+from reconciler.planning.mask import Masker
 from reconciler.rollouts.observe import Phase, observe
 
 
@@ -31,7 +33,12 @@ class ResourceStatus:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
 
 
-def statuses(manifests: ManifestSet, plan: Plan, live: LiveState) -> list[ResourceStatus]:
+def statuses(manifests: ManifestSet, plan: Plan, live: LiveState, masker: Masker | None = None) -> list[ResourceStatus]:
+    masker = masker or Masker()
+    return [ResourceStatus(**masker.value(asdict(row))) for row in _statuses(manifests, masker.plan(plan), live)]
+
+
+def _statuses(manifests: ManifestSet, plan: Plan, live: LiveState) -> list[ResourceStatus]:
     by_key = manifests.by_key()
     out: list[ResourceStatus] = []
     for change in plan.changes:

@@ -15,8 +15,9 @@ from typing import Any
 
 from reconciler import __version__, log
 from reconciler.cli import apply, arguments, plan, rollback, sandbox, schema, status, validate, watch
-from reconciler.cli.common import error
+from reconciler.cli.common import error, sensitive_patterns
 from reconciler.errors import ReconcilerError
+from reconciler.planning.mask import Masker
 
 DESCRIPTION = """\
 Reconcile AWS ECS with manifests kept in git: clusters, ECR repositories, task definitions and services.
@@ -59,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     opts: dict[str, Any] = vars(args)
-    log.configure(opts.get("log_format", "auto"), opts.get("log_level", "info"))
+    log.configure(opts.get("log_format", "auto"), opts.get("log_level", "info"), Masker())
     try:
+        log.add_patterns(sensitive_patterns(args))  # one set of secret names for the whole run
         code: int = args.run(args)
         return code
     except ReconcilerError as exc:
@@ -69,3 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         error("interrupted")
         return 130
+    except Exception as exc:  # a bug: say so without a traceback (which could show values); details at debug
+        log.get().debug("Crashed", exc_info=True)
+        error(f"internal error (a bug in reconciler): {type(exc).__name__}: {exc}; run with --log-level debug "
+              "for the traceback")
+        return 1

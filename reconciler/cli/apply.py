@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rich.markup import escape
+
 from reconciler import loader, log, pipeline, savedplan
 from reconciler.apply.executor import refusal
 from reconciler.cli import arguments
@@ -55,6 +57,9 @@ def _saved_plan_args(args: argparse.Namespace) -> savedplan.SavedPlan | None:
     saved = savedplan.read(args.paths[0])
     args.paths, args.var = saved.paths, [f"{k}={v}" for k, v in saved.variables.items()]
     o = saved.options
+    if "sensitive_patterns" in o:  # the plan was masked (and warned) with these: mask with them too
+        args.sensitive_pattern = list(o["sensitive_patterns"])
+        log.add_patterns(o["sensitive_patterns"])
     args.owner, args.adopt, args.retry_failed = o["owner"], o.get("adopt", []), o.get("retry_failed", False)
     args.prune, args.keep_revisions, args.allow_empty = o.get("prune", False), o.get("keep_revisions", 5), \
         o.get("allowEmpty", False)
@@ -87,9 +92,9 @@ def _apply_locked(args: argparse.Namespace, conn: pipeline.Connection, manifests
     out = console()
     plan, live = pipeline.plan(manifests, conn, options)
     if saved is not None:
-        savedplan.check(saved, manifests, plan, plan_file)
+        savedplan.check(saved, manifests, plan, plan_file, log.masker())
         out.print(f"Applying the saved plan {plan_file} (still current).")
-    out.print(render.to_text(plan))
+    out.print(render.to_text(plan, masker=log.masker()))
     reasons = refusal(plan, args.allow_replace)
     if reasons:
         for reason in reasons:
@@ -104,8 +109,8 @@ def _apply_locked(args: argparse.Namespace, conn: pipeline.Connection, manifests
         if outcome.status == "unchanged":
             return
         colour = {"applied": "green", "failed": "bold red", "skipped": "yellow", "held": "yellow"}[outcome.status]
-        out.print(f"[{colour}]{outcome.status:>8}[/{colour}] {outcome.key}: {outcome.message}",
-                  markup=True, highlight=False)
+        out.print(f"[{colour}]{outcome.status:>8}[/{colour}] {escape(str(outcome.key))}: "
+                  f"{escape(log.redact(outcome.message))}", markup=True, highlight=False)
         log.get().info("Applied change", resource=str(outcome.key), action=outcome.action.value,
                        status=outcome.status, detail=outcome.message)
 
@@ -119,10 +124,11 @@ def _apply_locked(args: argparse.Namespace, conn: pipeline.Connection, manifests
             outcomes += pipeline.wait(rollouts, conn, progress, poll)
     if outcomes:
         for rollout in outcomes:
+            message = escape(log.redact(rollout.message))
             if rollout.ok:
-                out.print(f"[green]rolled out[/green] {rollout.key}: {rollout.message}", highlight=False)
+                out.print(f"[green]rolled out[/green] {escape(str(rollout.key))}: {message}", highlight=False)
             else:
-                out.print(f"[bold red]    FAILED[/bold red] {rollout.key}: {rollout.message}", highlight=False)
+                out.print(f"[bold red]    FAILED[/bold red] {escape(str(rollout.key))}: {message}", highlight=False)
                 log.get().error("Rollout failed", resource=str(rollout.key), reason=rollout.message)
     rollouts_ok = all(r.ok for r in outcomes)
     out.print()
@@ -135,7 +141,7 @@ def _apply_locked(args: argparse.Namespace, conn: pipeline.Connection, manifests
         return EXIT_OK
     after, _ = pipeline.plan(manifests, conn, options)
     if after.has_changes or after.errors:
-        out.print(render.to_text(after))
+        out.print(render.to_text(after, masker=log.masker()))
         error("live state still differs from the manifests after apply (see the plan above)")
         return EXIT_ERROR
     out.print("Live state matches the manifests.")

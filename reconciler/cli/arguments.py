@@ -15,6 +15,9 @@ def common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--log-format", choices=["auto", "console", "json"], default=argparse.SUPPRESS,
                    help="logs on stderr: console on a terminal, JSON lines otherwise (default: auto)")
     g.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=argparse.SUPPRESS)
+    g.add_argument("--sensitive-pattern", action="append", metavar="WORD", default=argparse.SUPPRESS,
+                   help="also treat names with this word as secret (repeatable; added to PASSWORD, SECRET, TOKEN, "
+                        "KEY, CREDENTIAL...; also $RECONCILER_SENSITIVE_PATTERNS): their values show as (sensitive)")
 
 
 def variables(parser: argparse.ArgumentParser) -> None:

@@ -14,13 +14,29 @@ from reconciler import loader, log, pipeline, variables
 from reconciler.aws.clients import AwsSettings
 from reconciler.errors import ReconcilerError
 from reconciler.model.manifest import parse_duration
+from reconciler.model.sensitive import PATTERNS_ENV, configured_patterns
+from reconciler.planning.mask import secret_values
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
 def error(message: str) -> None:
-    for line in message.splitlines():
+    """An error for people on stderr, with this run's known secret values redacted."""
+    for line in log.redact(message).splitlines():
         print(f"error: {line}", file=sys.stderr)
+
+
+def warning(message: str) -> None:
+    for line in log.redact(message).splitlines():
+        print(f"warning: {line}", file=sys.stderr)
+
+
+def sensitive_patterns(args: argparse.Namespace) -> tuple[str, ...]:
+    """The names treated as secret in this run: the defaults, --sensitive-pattern and $RECONCILER_SENSITIVE_PATTERNS."""
+    try:
+        return configured_patterns(getattr(args, "sensitive_pattern", None) or [], os.environ.get(PATTERNS_ENV))
+    except ValueError as exc:
+        raise ReconcilerError(f"--sensitive-pattern/{PATTERNS_ENV}: {exc}") from exc
 
 
 def console() -> Any:
@@ -34,16 +50,25 @@ def console() -> Any:
 
 def assignments(args: argparse.Namespace) -> dict[str, str]:
     try:
-        return variables.parse_assignments(args.var)
+        given = variables.parse_assignments(args.var)
     except ValueError as exc:
         raise ReconcilerError(str(exc)) from exc
+    masker = log.masker()
+    log.remember(value for name, value in given.items() if masker.secret(name))  # before anything can echo them
+    return given
 
 
 def load(args: argparse.Namespace) -> loader.ManifestSet:
     allow_empty = bool(getattr(args, "prune", False) and getattr(args, "allow_empty", False))
     manifests = loader.load(args.paths, assignments(args), allow_empty=allow_empty)
+    remember_secrets(manifests)
     log.get().info("Loaded manifests", files=len(manifests.files), manifests=len(manifests.manifests))
     return manifests
+
+
+def remember_secrets(manifests: loader.ManifestSet) -> None:
+    """Redact the manifests' secret values from all output from now on (free text: logs, errors, messages)."""
+    log.remember(secret_values(manifests.manifests, log.masker()))
 
 
 @contextlib.contextmanager
@@ -68,7 +93,8 @@ def plan_options(args: argparse.Namespace) -> pipeline.PlanOptions:
     if args.keep_revisions < 1:
         raise ReconcilerError("--keep-revisions must be at least 1")
     return pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed,
-                                prune=args.prune, keep_revisions=args.keep_revisions)
+                                prune=args.prune, keep_revisions=args.keep_revisions,
+                                sensitive_patterns=sensitive_patterns(args))
 
 
 def lock_timeout(args: argparse.Namespace) -> float:

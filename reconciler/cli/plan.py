@@ -36,12 +36,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def print_plan(plan: Plan, output: str, show_noop: bool = False) -> None:
+    """The plan on stdout, masked with this run's masker (secret names and known secret values)."""
+    masker = log.masker()
     if output == "json":
-        sys.stdout.write(render.to_json(plan) + "\n")
+        sys.stdout.write(render.to_json(plan, masker) + "\n")
     elif output == "markdown":
-        sys.stdout.write(render.to_markdown(plan))
+        sys.stdout.write(render.to_markdown(plan, masker))
     else:
-        console().print(render.to_text(plan, show_noop))
+        console().print(render.to_text(plan, show_noop, masker))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     print_plan(plan, args.output, args.show_unchanged)
     if args.out:
         savedplan.write(args.out, plan, manifests, args.paths, assignments(args), asdict(options) | {
-            "adopt": sorted(options.adopt), "allowEmpty": args.allow_empty})
+            "adopt": sorted(options.adopt), "allowEmpty": args.allow_empty}, log.masker())
         log.get().info("Saved plan", file=args.out)
     if plan.errors:
         return EXIT_ERROR

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from reconciler import pipeline
+from reconciler import log, pipeline
 from reconciler.cli import arguments
-from reconciler.cli.common import EXIT_ERROR, EXIT_OK, aws, console, load
+from reconciler.cli.common import EXIT_ERROR, EXIT_OK, aws, console, load, sensitive_patterns
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -27,9 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
     manifests = load(args)
     with aws(args) as conn:
-        options = pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed)
+        options = pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed,
+                                       sensitive_patterns=sensitive_patterns(args))
         plan, live = pipeline.plan(manifests, conn, options)
-    rows = statuses(manifests, plan, live)
+    rows = statuses(manifests, plan, live, log.masker())
     if args.output == "json":
         sys.stdout.write(json.dumps({"resources": [r.as_dict() for r in rows]}, indent=2) + "\n")
     else:

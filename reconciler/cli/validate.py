@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from reconciler.cli import arguments
-from reconciler.cli.common import EXIT_OK, load
+from reconciler.cli.common import EXIT_OK, load, sensitive_patterns, warning
+from reconciler.planning.mask import plain_secret_warnings
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -23,5 +24,7 @@ def run(args: argparse.Namespace) -> int:
     for m in manifests.manifests:
         kinds[m.kind.value] = kinds.get(m.kind.value, 0) + 1
     detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    for text in plain_secret_warnings(manifests.manifests, sensitive_patterns(args)):
+        warning(text)
     print(f"{len(manifests.manifests)} manifests valid in {len(manifests.files)} files ({detail}).")
     return EXIT_OK

@@ -1,5 +1,6 @@
 """The controller's HTTP endpoint (127.0.0.1 by default): /healthz (the loop is alive), /readyz (the first
-pass is done), /metrics (Prometheus) and /status (JSON: the same per-resource status as `reconciler status`)."""
+pass is done), /metrics (Prometheus) and /status (JSON: the same per-resource status as `reconciler status`,
+and the last pass with its masked field changes). /status is masked once more as it is served."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from reconciler import log
 from reconciler.controller.metrics import Metrics
 
 
@@ -54,7 +56,8 @@ def serve(state: ControllerState, metrics: Metrics, host: str, port: int) -> Thr
             elif path == "/metrics":
                 self._send(200, "text/plain; version=0.0.4; charset=utf-8", metrics.render())
             elif path == "/status":
-                self._send(200, "application/json", json.dumps(state.status(), indent=2, default=str).encode())
+                body = log.masker().value(state.status())
+                self._send(200, "application/json", json.dumps(body, indent=2, default=str).encode())
             else:
                 self._send(404, "text/plain", b"not found: try /healthz /readyz /metrics /status\n")
 

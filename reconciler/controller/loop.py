@@ -23,6 +23,8 @@ from reconciler.controller.shards import all_shards, shard_of_key
 from reconciler.controller.sources import Snapshot, SourceError
 from reconciler.errors import AwsError, ManifestError, ReconcilerError
 from reconciler.model.plan import Plan, ResourceChange
+from reconciler.planning import render
+from reconciler.planning.mask import secret_values
 from reconciler.rollouts.wait import RolloutResult, RolloutWatcher
 from reconciler.status import statuses
 
@@ -86,6 +88,8 @@ class Controller:
         self.acting_shards: set[str] = set()  # the shards the current pass acts on (fenced)
         self.known_shards: set[str] = set()
         self.requeue_pass = False  # a rollout we held changes for settled: pass again now
+        self.warned: tuple[str, ...] = ()  # the plan warnings last logged (logged again only when they change)
+        log.add_patterns(settings.options.sensitive_patterns)
         self.state.source = source.describe()
         self.state.suspended = settings.suspend
 
@@ -170,7 +174,7 @@ class Controller:
         self.metrics.duration.observe(duration)
         if result == "success":
             self.metrics.last_success.set(time.time())
-        self.state.last_pass = summary
+        self.state.last_pass = log.masker().value(summary)
         self.state.ready = True
         self.metrics.ready.set(1)
         log.get().info("Pass done", result=result, seconds=round(duration, 2), changes=summary.get("applied", 0))
@@ -183,7 +187,10 @@ class Controller:
         if snapshot.revision:
             structlog.contextvars.bind_contextvars(revision=snapshot.revision[:12])
             self.state.revision = snapshot.revision
+        masker = log.masker()
+        log.remember(v for k, v in self.settings.variables.items() if masker.secret(k))
         manifests = loader.load(snapshot.paths, self.settings.variables, allow_empty=self.settings.allow_empty)
+        log.remember(secret_values(manifests.manifests, masker))
         held_shards = self._refresh_shards(manifests)
         if self.watcher.pending:
             self._poll_rollouts()  # a rollout that settled since the last poll must not hold this pass back
@@ -191,7 +198,10 @@ class Controller:
         plan = self._mine(plan, manifests, held_shards)
         drift = [c for c in plan.changes if c.is_change]
         self.metrics.drifted.set(len(drift))
-        out: dict[str, Any] = {"planned": len(drift)}
+        self._log_warnings(plan)
+        # What this pass found to change, field by field and masked (what a web page shows of the last pass).
+        out: dict[str, Any] = {"planned": len(drift), "changes": [
+            render.change_item(c) for c in log.masker().plan(replace(plan, changes=tuple(drift))).changes]}
         if plan.errors:
             for error in plan.errors:
                 log.get().error("Cannot apply", error=error)
@@ -310,7 +320,13 @@ class Controller:
                 self.metrics.errors.labels(stage="rollout").inc()
                 log.get().error("Rollout failed", resource=str(result.key), reason=result.message)
 
+    def _log_warnings(self, plan: Plan) -> None:
+        if plan.warnings != self.warned:
+            for warning in plan.warnings:
+                log.get().warning("Plan warning", warning=warning)
+            self.warned = plan.warnings
+
     def _record_status(self, manifests: loader.ManifestSet, plan: Plan, live: Any) -> None:
-        rows = statuses(manifests, plan, live)
+        rows = statuses(manifests, plan, live, log.masker())
         self.metrics.record_statuses(rows)
         self.state.resources = [r.as_dict() for r in rows]

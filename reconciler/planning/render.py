@@ -1,4 +1,7 @@
-"""Plans and apply results as text for people, JSON for machines, markdown for pull requests."""
+"""Plans and apply results as text for people, JSON for machines, markdown for pull requests.
+
+Every renderer masks the plan first (see `mask`): secret values show as (sensitive), a changed one as
+(sensitive) → (sensitive, changed), and the run's known secret values are redacted from every string."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from reconciler.model.plan import Action, ApplyResult, FieldChange, Plan, ResourceChange
 from reconciler.planning.diff import render_path
+from reconciler.planning.mask import MARKERS, Masker
 
 GLYPH = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-", Action.NOOP: "="}
 STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red",
@@ -17,6 +21,8 @@ MAX_VALUE = 120
 def _value(value: Any, limit: int = MAX_VALUE) -> str:
     if value is None:
         return "(absent)"
+    if isinstance(value, str) and value in MARKERS:
+        return value
     text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -59,10 +65,11 @@ def _field_line(f: FieldChange) -> tuple[str, str]:
     return "~", f"{f.path}: {_value(f.before)} → {_value(f.after)}"
 
 
-def to_text(plan: Plan, show_noop: bool = False) -> str:
+def to_text(plan: Plan, show_noop: bool = False, masker: Masker | None = None) -> str:
     """Rich console markup (colours are dropped by the console when not on a terminal)."""
     from rich.markup import escape
 
+    plan = (masker or Masker()).plan(plan)
     out: list[str] = []
     for change in plan.changes:
         if change.action is Action.NOOP and not show_noop:
@@ -81,7 +88,7 @@ def to_text(plan: Plan, show_noop: bool = False) -> str:
             out.append(f"      [{colour}]{glyph}[/{colour}] {escape(text)}")
     if plan.warnings:
         out.append("")
-        out.extend(f"[yellow]note:[/yellow] {escape(w)}" for w in plan.warnings)
+        out.extend(f"[yellow]warning:[/yellow] {escape(w)}" for w in plan.warnings)
     if plan.errors:
         out.append("")
         out.extend(f"[bold red]error:[/bold red] {escape(e)}" for e in plan.errors)
@@ -90,36 +97,44 @@ def to_text(plan: Plan, show_noop: bool = False) -> str:
     return "\n".join(out)
 
 
-def to_json(plan: Plan) -> str:
-    changes = []
-    for c in plan.changes:
-        item: dict[str, Any] = {
-            "kind": c.key.kind.value,
-            "name": c.key.name,
-            "action": c.action.value,
-            "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in c.fields],
-        }
-        if c.action is Action.CREATE:
-            item["after"] = c.desired
-        if c.reason:
-            item["reason"] = c.reason
-        if c.arn:
-            item["arn"] = c.arn
-        if c.source:
-            item["source"] = str(c.source)
-        if c.depends_on:
-            item["dependsOn"] = [str(d) for d in c.depends_on]
-        if c.blocked:
-            item["blocked"] = c.blocked
-        if c.held:
-            item["held"] = c.held
-        changes.append(item)
-    doc = {"changes": changes, "summary": plan.summary(), "hasChanges": plan.has_changes,
-           "errors": list(plan.errors), "warnings": list(plan.warnings)}
-    return json.dumps(doc, indent=2, default=str, ensure_ascii=False)
+def change_item(c: ResourceChange) -> dict[str, Any]:
+    """One change as JSON data (of a plan masked already: see `to_data`)."""
+    item: dict[str, Any] = {
+        "kind": c.key.kind.value,
+        "name": c.key.name,
+        "action": c.action.value,
+        "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in c.fields],
+    }
+    if c.action is Action.CREATE:
+        item["after"] = c.desired
+    if c.reason:
+        item["reason"] = c.reason
+    if c.arn:
+        item["arn"] = c.arn
+    if c.source:
+        item["source"] = str(c.source)
+    if c.depends_on:
+        item["dependsOn"] = [str(d) for d in c.depends_on]
+    if c.blocked:
+        item["blocked"] = c.blocked
+    if c.held:
+        item["held"] = c.held
+    return item
 
 
-def to_markdown(plan: Plan) -> str:
+def to_data(plan: Plan, masker: Masker | None = None) -> dict[str, Any]:
+    """The plan as JSON data, masked (what `plan -o json` prints and a saved plan holds)."""
+    plan = (masker or Masker()).plan(plan)
+    return {"changes": [change_item(c) for c in plan.changes], "summary": plan.summary(),
+            "hasChanges": plan.has_changes, "errors": list(plan.errors), "warnings": list(plan.warnings)}
+
+
+def to_json(plan: Plan, masker: Masker | None = None) -> str:
+    return json.dumps(to_data(plan, masker), indent=2, default=str, ensure_ascii=False)
+
+
+def to_markdown(plan: Plan, masker: Masker | None = None) -> str:
+    plan = (masker or Masker()).plan(plan)
     counts = plan.summary()
     lines = ["### reconciler plan", ""]
     lines.append(f"**{summary_line(plan)}**")
@@ -131,6 +146,9 @@ def to_markdown(plan: Plan) -> str:
     if plan.errors:
         lines += ["", "#### Errors", ""]
         lines += [f"- :x: `{e}`" for e in plan.errors]
+    if plan.warnings:
+        lines += ["", "#### Warnings", ""]
+        lines += [f"- :warning: `{w}`" for w in plan.warnings]
     changed = [c for c in plan.changes if c.is_change]
     if changed:
         lines += ["", "| | resource | action | detail |", "|---|---|---|---|"]
