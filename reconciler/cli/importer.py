@@ -12,7 +12,7 @@ from reconciler.cli.common import EXIT_OK, aws
 from reconciler.errors import Problem, ReconcilerError
 from reconciler.importing import writer
 from reconciler.importing.document import ImportResult
-from reconciler.importing.secrets import HINT, Masker
+from reconciler.importing.secrets import HINT, Masker, required_variables
 from reconciler.model.sensitive import DEFAULT_PATTERNS
 
 EPILOG = """\
@@ -84,6 +84,14 @@ def _source(args: argparse.Namespace) -> str:
         raise ReconcilerError(f"import from one source at a time, not {' and '.join(chosen)}")
     if args.service and chosen[0] != "--cluster/--all-clusters":
         raise ReconcilerError("--service selects services of live clusters: give --cluster or --all-clusters")
+    if chosen[0] == "--compose" and len(args.cluster) > 1:
+        raise ReconcilerError("--compose runs on one cluster: give --cluster once")
+    compose_only = [o for o, v in (("--ecs-params", args.ecs_params), ("--project-name", args.project_name),
+                                   ("--launch-type", args.launch_type), ("--split", args.split)) if v]
+    if compose_only and chosen[0] != "--compose":
+        raise ReconcilerError(f"{', '.join(compose_only)}: only with --compose")
+    if args.adopt and chosen[0] != "--task-definition":
+        raise ReconcilerError("--adopt is for --task-definition (live imports are always adopted)")
     return chosen[0]
 
 
@@ -96,8 +104,18 @@ def run(args: argparse.Namespace) -> int:
             result = import_live(conn.ecs, conn.ecr, conn.clients.region, args.cluster, args.service,
                                  args.all_clusters)
         origin = f"live AWS ({conn.clients.region})"
+    elif source == "--compose":
+        from reconciler.importing.compose import ComposeOptions, import_compose
+
+        result = import_compose(args.compose, ComposeOptions(
+            project=args.project_name, cluster=args.cluster[0] if args.cluster else None,
+            launch_type=args.launch_type, split=args.split, ecs_params=args.ecs_params))
+        origin = args.compose
     else:
-        raise ReconcilerError(f"{source}: not supported yet")
+        from reconciler.importing.taskdef_json import import_files
+
+        result = import_files(args.task_definition, adopt=args.adopt)
+        origin = ", ".join(args.task_definition)
     if not result.documents:
         raise ReconcilerError("nothing found to import")
     masker = Masker((*DEFAULT_PATTERNS, *args.sensitive_pattern), escape_strings=source != "--compose")
@@ -121,7 +139,8 @@ def _report(result: ImportResult, written: list[writer.Written], out_dir: Path, 
     for warning in result.warnings:
         print(f"warning: {_render(warning)}", file=sys.stderr)
     out = sys.stdout
-    out.write(f"Imported {len(written)} manifests from {origin} into {out_dir}/:\n")
+    noun = "manifest" if len(written) == 1 else "manifests"
+    out.write(f"Imported {len(written)} {noun} from {origin} into {out_dir}/:\n")
     width = max(len(str(w.path)) for w in written)
     for item in written:
         out.write(f"  {item.path!s:<{width}}  {item.document.label}\n")
@@ -134,7 +153,7 @@ def _report(result: ImportResult, written: list[writer.Written], out_dir: Path, 
         out.write(f"Better: {HINT}.\n")
     if result.warnings:
         out.write(f"\n{len(result.warnings)} warning(s) on stderr.\n")
-    variables = " ".join(f"--var {v}=..." for v in dict.fromkeys(m.variable for _, m in masked))
+    variables = " ".join(f"--var {v}=..." for v in required_variables(w.document for w in written))
     out.write(f"\nNext: reconciler plan {out_dir}/{' ' + variables if variables else ''}\n")
     if fmt == "yaml":
         out.write(f"Editor support: reconciler schema > {out_dir / writer.SCHEMA_FILE}\n")

@@ -13,7 +13,7 @@ that what is read back is exactly what AWS holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from reconciler.importing.document import ImportedDocument, MaskedValue
@@ -125,9 +125,23 @@ def note_lines(doc: ImportedDocument) -> list[str]:
     return lines
 
 
-def walk_strings(value: Any, fn: Callable[[str], str]) -> Any:
+def required_variables(docs: Iterable[ImportedDocument]) -> list[str]:
+    """The variables the documents use without a default: each must be set for plan and apply."""
+    found: dict[str, None] = {}
+    for doc in docs:
+        for text in _strings(doc.spec):
+            for match in VARIABLE.finditer(text):
+                if not match.group(1) and match.group(3) is None:
+                    found[match.group(2)] = None
+    return list(found)
+
+
+def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
-        return {k: walk_strings(v, fn) for k, v in value.items()}
-    if isinstance(value, list):
-        return [walk_strings(v, fn) for v in value]
-    return fn(value) if isinstance(value, str) else value
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str):
+        yield value
