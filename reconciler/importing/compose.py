@@ -16,13 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from reconciler.errors import ManifestError, Problem
 from reconciler.importing import ecs_params, roundtrip, source, writer
 from reconciler.importing.compose_container import ContainerReader, Converted
-from reconciler.importing.document import ImportedDocument, ImportResult
-from reconciler.model import specs
+from reconciler.importing.document import ImportedDocument, ImportResult, validate
 from reconciler.model.keys import Kind
 
 TOP_LEVEL = frozenset({"version", "name", "services", "volumes"})
@@ -88,7 +85,7 @@ def import_compose(path: str, options: ComposeOptions) -> ImportResult:
                                              _described(project)))
     for group in groups:
         _documents(project, group, options.split)
-    _validate(result.documents)
+    validate(result.documents)
     return result
 
 
@@ -108,11 +105,6 @@ def _described(project: Project) -> str:
 
 def _check_group_features(project: Project, converted: list[Converted], split: bool) -> None:
     if split:
-        for c in converted:
-            for dependency, (line, column) in c.depends_on_positions.items():
-                project.result.warn(f"depends_on {dependency}: with --split the services are separate tasks, "
-                                    "which ECS does not order: not mapped", file=project.file, line=line,
-                                    column=column)
         users: dict[str, list[str]] = {}
         for c in converted:
             for volume in c.volumes:
@@ -127,9 +119,33 @@ def _check_group_features(project: Project, converted: list[Converted], split: b
                             file=project.params.file or project.file)
 
 
+def _keep_references_in_task(project: Project, group: list[Converted], split: bool) -> None:
+    """dependsOn, links and volumesFrom name containers of the same task: AWS refuses others."""
+    names = {c.name for c in group}
+    why = "with --split the services are separate tasks, which ECS does not order or link" if split else \
+        "no such service in the compose file"
+    for c in group:
+        d = c.definition
+        for field_, key, label in (("dependsOn", "containerName", "depends_on"), ("volumesFrom", "sourceContainer",
+                                                                                   "volumes_from")):
+            for entry in [e for e in d.get(field_, []) if e[key] not in names]:
+                line, column = c.depends_on_positions.get(entry[key], (None, None))
+                project.result.warn(f"{label} {entry[key]}: {why}: not mapped", file=project.file, line=line,
+                                    column=column, document=f"service {c.name}")
+                d[field_].remove(entry)
+            if field_ in d and not d[field_]:
+                del d[field_]
+        for link in [link for link in d.get("links", []) if link.split(":")[0] not in names]:
+            project.result.warn(f"links {link}: {why}: not mapped", file=project.file, document=f"service {c.name}")
+            d["links"].remove(link)
+        if "links" in d and not d["links"]:
+            del d["links"]
+
+
 def _documents(project: Project, group: list[Converted], split: bool) -> None:
     name = f"{project.name}-{group[0].name}" if split else project.name
     service_name = group[0].name if split else project.name
+    _keep_references_in_task(project, group, split)
     volumes: dict[str, dict[str, Any]] = {}
     task: dict[str, Any] = {k: v for k, v in project.params.task.items()}
     for c in group:
@@ -177,18 +193,3 @@ def _replicas(project: Project, group: list[Converted]) -> int:
         project.result.warn(f"the services ask for different replica counts ({counts}): one task runs them all, "
                             f"so the service runs {max(counts.values())} (or use --split)", file=project.file)
     return max(counts.values(), default=1)
-
-
-def _validate(documents: list[ImportedDocument]) -> None:
-    """Every document must load as a manifest; a problem here is one of the input's values."""
-    problems = []
-    for doc in documents:
-        try:
-            specs.document_model(doc.kind).model_validate(doc.document())
-        except ValidationError as exc:
-            for error in exc.errors():
-                path = ".".join(str(p) for p in error["loc"])
-                problems.append(Problem(f"{error['msg']} (got {error.get('input')!r})", file=doc.source,
-                                        document=doc.label, path=path))
-    if problems:
-        raise ManifestError(problems)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import Problem
+from pydantic import ValidationError
+
+from reconciler.errors import ManifestError, Problem
+from reconciler.model import specs
 from reconciler.model.keys import Kind
 from reconciler.model.manifest import ADOPT_ANNOTATION
 
@@ -55,3 +58,24 @@ class ImportResult:
     def warn(self, message: str, *, file: str | None = None, line: int | None = None, column: int | None = None,
              document: str | None = None, path: str | None = None) -> None:
         self.warnings.append(Problem(message, file=file, line=line, column=column, document=document, path=path))
+
+
+def problems(documents: list[ImportedDocument]) -> list[Problem]:
+    """What the loader would refuse in these documents (before masking: values are the real ones)."""
+    found = []
+    for doc in documents:
+        try:
+            specs.document_model(doc.kind).model_validate(doc.document())
+        except ValidationError as exc:
+            for error in exc.errors():
+                path = ".".join(str(p) for p in error["loc"])
+                found.append(Problem(f"{error['msg']} (got {error.get('input')!r})", file=doc.source,
+                                     document=doc.label, path=path))
+    return found
+
+
+def validate(documents: list[ImportedDocument]) -> None:
+    """Every document must load as a manifest; what would not is the input's problem."""
+    found = problems(documents)
+    if found:
+        raise ManifestError(found)

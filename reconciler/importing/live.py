@@ -19,7 +19,7 @@ from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
 from reconciler.errors import ReconcilerError
 from reconciler.importing import roundtrip, writer
-from reconciler.importing.document import ImportedDocument, ImportResult
+from reconciler.importing.document import ImportedDocument, ImportResult, problems
 from reconciler.live import repositories
 from reconciler.live.services import service_spec
 from reconciler.model.keys import Kind
@@ -63,6 +63,9 @@ def import_live(ecs: EcsApi, ecr: EcrApi, region: str, clusters: list[str], serv
     ctx = LiveImport(ecs, ecr, region, sorted(dict.fromkeys(names)), list(dict.fromkeys(services)))
     for kind in KINDS:
         kind(ctx)
+    for problem in problems(ctx.result.documents):  # written anyway: the user sees what to fix
+        ctx.result.warn(f"the loader will refuse this value: {problem.message}", document=problem.document,
+                        path=problem.path)
     return ctx.result
 
 

@@ -16,7 +16,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from reconciler.errors import ManifestError, Problem
 from reconciler.importing import roundtrip, source, writer
-from reconciler.importing.document import ImportedDocument, ImportResult
+from reconciler.importing.document import ImportedDocument, ImportResult, validate
 from reconciler.model import shapes
 from reconciler.model.keys import Kind
 from reconciler.model.specs import KIND_SPECS
@@ -37,6 +37,7 @@ def import_files(paths: list[str], adopt: bool = False) -> ImportResult:
         if adopt:
             doc.adopt()
         result.documents.append(doc)
+    validate(result.documents)
     return result
 
 

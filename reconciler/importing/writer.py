@@ -117,11 +117,23 @@ def render_yaml(doc: ImportedDocument, path: Path, out_dir: Path) -> str:
     header = [f"yaml-language-server: $schema={relative}", f"Imported by `reconciler import` from {doc.source}"]
     header += doc.comments + note_lines(doc)
     yaml = YAML(typ="rt")
+    yaml.representer.add_representer(str, _represent_str)
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # never fold a long value (an ARN, a command) onto several lines
     stream = io.StringIO()
     yaml.dump(_literals(doc.document()), stream)
     return "".join(f"# {line}".rstrip() + "\n" for line in header) + stream.getvalue()
+
+
+# Plain scalars that YAML 1.1 tools (PyYAML, yamllint) read as booleans or null, though YAML 1.2 (the loader)
+# reads them as strings: quoted, so that every tool reads the same text.
+_YAML11_SPECIAL = re.compile(r"^(?:y|n|yes|no|on|off|true|false|null|~)$", re.IGNORECASE)
+
+
+def _represent_str(representer: Any, data: str) -> Any:
+    if _YAML11_SPECIAL.match(data):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+    return representer.represent_str(data)
 
 
 def _literals(value: Any) -> Any:

@@ -43,11 +43,14 @@ def non_ownership_fields(plan_: Plan) -> dict[str, list[str]]:
 
 
 def apply(conn: Any, out: Path, variables: dict[str, str], owner: str = OWNER) -> None:
+    """Apply, and wait until every rollout it started has completed."""
     manifests = loader.load([str(out)], variables)
     built, live = pipeline.plan(manifests, conn, pipeline.PlanOptions(owner=owner))
     assert not built.errors, built.errors
-    result = pipeline.apply(built, live, manifests, conn, owner, poll_seconds=0.05).result
-    assert result.ok, [o for o in result.outcomes if o.status != "applied"]
+    applied = pipeline.apply(built, live, manifests, conn, owner, poll_seconds=0.05)
+    assert applied.result.ok, [o for o in applied.result.outcomes if o.status != "applied"]
+    rollouts = applied.waited + pipeline.wait(applied.rollouts, conn, poll_seconds=0.05)
+    assert all(r.ok for r in rollouts), [r.message for r in rollouts if not r.ok]
 
 
 def assert_round_trip(conn: Any, out: Path, variables: dict[str, str]) -> Plan:
