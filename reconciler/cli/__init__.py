@@ -36,6 +36,7 @@ examples:
   reconciler plan manifests/ --detailed-exitcode       # CI: 0 in sync, 2 changes, 1 error
   reconciler apply manifests/ --var IMAGE_TAG=1.4.2
   reconciler sandbox --port 4566 &                     # then: export AWS_ENDPOINT_URL=...
+  reconciler import --all-clusters -o ecs/             # start from what already runs (or --compose FILE)
 
 AWS credentials, region and endpoint come from the standard chain (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL, ~/.aws/config, instance roles...). Logs go to stderr; stdout carries only results.

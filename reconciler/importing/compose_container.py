@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reconciler.importing import compose_values as values
@@ -72,6 +73,7 @@ class ContainerReader:
         self.node: Any = None
         self.service = ""
         self.interpolated: set[int] = set()
+        self.task_volumes: dict[str, dict[str, Any]] = {}
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def warn(self, key: str | int | None, message: str, node: Any = None) -> None:
@@ -217,8 +219,6 @@ class ContainerReader:
             d["environment"] = [{"name": k, "value": v} for k, v in env.items()]
 
     def _env_file(self, entry: Any, env: dict[str, str]) -> None:
-        from pathlib import Path
-
         path_text = entry.get("path") if isinstance(entry, Mapping) else entry
         required = entry.get("required", True) if isinstance(entry, Mapping) else True
         path = Path(self.file).parent / str(path_text)
@@ -248,6 +248,7 @@ class ContainerReader:
             volume = self._volume(m, i)
             if volume is None:
                 continue
+            volume = self._unique(volume)
             out.volumes[volume["name"]] = volume
             point: dict[str, Any] = {"sourceVolume": volume["name"], "containerPath": m.target}
             if m.read_only:
@@ -264,6 +265,16 @@ class ContainerReader:
             sources.append(entry)
         if sources:
             out.definition["volumesFrom"] = sources
+
+    def _unique(self, volume: dict[str, Any]) -> dict[str, Any]:
+        """Task volume names are unique: the same definition shares the name (a named volume used by two
+        services), a different one (two host paths that make the same name) gets `-2`."""
+        base, n = volume["name"], 1
+        while volume["name"] in self.task_volumes and self.task_volumes[volume["name"]] != volume:
+            n += 1
+            volume = {**volume, "name": f"{base}-{n}"}
+        self.task_volumes[volume["name"]] = volume
+        return volume
 
     def _volume(self, m: values.Mount, index: int) -> dict[str, Any] | None:
         where = self.node["volumes"]

@@ -141,6 +141,7 @@ services:
       - /var/log/nginx:/var/log/nginx:ro
       - ./site:/usr/share/nginx/html
       - /scratch
+      - /var/log-nginx:/other
       - type: tmpfs
         target: /run
     tmpfs: /tmp:size=64m
@@ -178,14 +179,16 @@ def test_ec2_bridge_mapping_and_warnings(tmp_path: Path) -> None:
     assert "networkMode" not in task and "requiresCompatibilities" not in task
     assert task["runtimePlatform"] == {"operatingSystemFamily": "LINUX", "cpuArchitecture": "ARM64"}
     assert task["volumes"] == [{"name": "var-log-nginx", "host": {"sourcePath": "/var/log/nginx"}},
-                               {"name": "scratch"}]
+                               {"name": "scratch"},
+                               {"name": "var-log-nginx-2", "host": {"sourcePath": "/var/log-nginx"}}]
     web, cache, agent = (containers(result)[n] for n in ("web", "cache", "agent"))
     assert web["portMappings"] == [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 443},
                                    {"containerPort": 53, "hostPort": 53, "protocol": "udp"}]
     assert (web["memory"], web["cpu"], web["links"]) == (256, 512, ["cache"])
     assert web["mountPoints"] == [
         {"sourceVolume": "var-log-nginx", "containerPath": "/var/log/nginx", "readOnly": True},
-        {"sourceVolume": "scratch", "containerPath": "/scratch"}]
+        {"sourceVolume": "scratch", "containerPath": "/scratch"},
+        {"sourceVolume": "var-log-nginx-2", "containerPath": "/other"}]
     assert web["entryPoint"] == ["/docker-entrypoint.sh"] and web["command"] == ["nginx", "-g", "daemon off;"]
     assert web["ulimits"] == [{"name": "nofile", "softLimit": 1024, "hardLimit": 4096},
                               {"name": "nproc", "softLimit": 512, "hardLimit": 512}]
