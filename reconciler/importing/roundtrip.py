@@ -20,8 +20,18 @@ from reconciler.model.plan import FieldChange
 from reconciler.model.specs import KIND_SPECS
 from reconciler.model.tags import tags_to_map, user_tags
 from reconciler.planning.diff import diff
-from reconciler.planning.normalize import KEYED_LISTS, canonical, left_scoped, project, prune_empty, spec_shape
+from reconciler.planning.normalize import (
+    KEY_VALUE_LISTS,
+    KEYED_LISTS,
+    canonical,
+    left_scoped,
+    project,
+    prune_empty,
+    spec_shape,
+)
 from reconciler.planning.planner import UNOBSERVABLE_SERVICE_FIELDS
+
+Path = tuple[str | int, ...]  # keys and list indexes from the top of a spec
 
 # Kinds whose tags are ECR's {Key, Value}; the others use ECS's {key, value}.
 _ECR_TAGS = frozenset({Kind.REPOSITORY})
@@ -53,14 +63,27 @@ def minimal(kind: Kind, spec: dict[str, Any]) -> dict[str, Any]:
     """`spec` without every field the normaliser treats as an AWS default (the canonical form is unchanged).
 
     Fields are tried deepest first, one at a time, each removal kept only when the canonical form stays
-    exactly the same; so the result plans identically to `spec` by construction.
+    exactly the same; so the result plans identically to `spec` by construction. Only members of API
+    structures are tried (never a free-form map's keys, a name/value entry, or the name of a container).
     """
     target = canonical(kind, spec)
     current = copy.deepcopy(spec)
-    for path in list(_paths(current)):
-        candidate = _without(current, path)
-        if candidate is not None and _canonical_or_none(kind, candidate) == target:
-            current = candidate
+    shape = spec_shape(kind)
+    containers = current.get("containerDefinitions")
+    if kind is Kind.TASK_DEFINITION and isinstance(containers, list) and len(containers) > 1:
+        # Each container is tried within the task-level fields and itself alone: a far smaller document to
+        # normalise. The whole is checked after; should the normaliser relate containers to each other, every
+        # field is tried again against the whole document.
+        task_level = {k: v for k, v in current.items() if k != "containerDefinitions"}
+        for container in containers:
+            single = {**task_level, "containerDefinitions": [container]}
+            _reduce(kind, single, [p for p in _paths(single, shape) if p[0] == "containerDefinitions"])
+        _reduce(kind, current, [p for p in _paths(current, shape) if p[0] != "containerDefinitions"])
+        if _canonical_or_none(kind, current) != target:
+            current = copy.deepcopy(spec)
+            _reduce(kind, current, list(_paths(current, shape)))
+    else:
+        _reduce(kind, current, list(_paths(current, shape)))
     return ordered(kind, prune_empty(current))
 
 
@@ -69,6 +92,18 @@ def _canonical_or_none(kind: Kind, spec: dict[str, Any]) -> dict[str, Any] | Non
         return canonical(kind, spec)
     except (AttributeError, TypeError, KeyError, ValueError):
         return None  # a shape the normaliser does not expect: certainly not the same document
+
+
+def _reduce(kind: Kind, spec: dict[str, Any], paths: list[Path]) -> None:
+    """Remove, in place, each field of `paths` whose removal leaves the canonical form of `spec` unchanged."""
+    target = canonical(kind, spec)
+    for path in paths:
+        parent: Any = spec
+        for part in path[:-1]:
+            parent = parent[part]
+        value = parent.pop(path[-1])
+        if _canonical_or_none(kind, spec) != target:
+            parent[path[-1]] = value  # (key order is restored by `ordered`)
 
 
 def differences(kind: Kind, imported: Mapping[str, Any], live: Mapping[str, Any]) -> tuple[FieldChange, ...]:
@@ -109,31 +144,17 @@ def _ordered(shape: Shape | None, value: Any) -> Any:
 
 # --- removing one field at a time -------------------------------------------------------------------------
 
-Path = tuple[str | int, ...]
 
-
-def _paths(value: Any, prefix: Path = (), identity: str | None = None) -> Iterator[Path]:
-    """Every map key under `value`, children before their parent (post-order); never the member that
-    identifies an item of a keyed list (a container's name)."""
-    if isinstance(value, Mapping):
+def _paths(value: Any, shape: Shape | None, prefix: Path = (), identity: str | None = None) -> Iterator[Path]:
+    """The members of API structures under `value`, children before their parent (post-order): never a
+    free-form map's keys, the inside of name/value entries, or the member that names an item of a keyed list."""
+    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
         for key, child in value.items():
-            yield from _paths(child, (*prefix, key), KEYED_LISTS.get(key))
+            member = shape.members.get(key)
+            if key not in KEY_VALUE_LISTS:
+                yield from _paths(child, member, (*prefix, key), KEYED_LISTS.get(key))
             if key != identity:
                 yield (*prefix, key)
-    elif isinstance(value, list):
+    elif isinstance(shape, ListShape) and isinstance(value, list):
         for i, child in enumerate(value):
-            yield from _paths(child, (*prefix, i), None if identity is None else identity)
-
-
-def _without(spec: dict[str, Any], path: Path) -> dict[str, Any] | None:
-    out = copy.deepcopy(spec)
-    node: Any = out
-    for part in path[:-1]:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    if not isinstance(node, dict) or path[-1] not in node:
-        return None
-    del node[path[-1]]
-    return out
+            yield from _paths(child, shape.member, (*prefix, i), identity)

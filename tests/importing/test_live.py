@@ -3,6 +3,7 @@ with another tool) imports, plans only the adoption, and converges."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ def by_hand(conn: Any) -> None:
                        tags=[{"key": "team", "value": "shop"}])
     ecr.create_repository(repositoryName="shop/web", imageTagMutability="IMMUTABLE",
                           tags=[{"Key": "team", "Value": "shop"}])
+    ecr.put_lifecycle_policy(repositoryName="shop/web", lifecyclePolicyText=json.dumps({"rules": [
+        {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20},
+         "action": {"type": "expire"}}]}))
     ecs.register_task_definition(
         family="shop-web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
         executionRoleArn="arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
@@ -93,6 +97,9 @@ def test_imported_files_are_short_and_hold_no_secret(aws: Any, tmp_path: Path) -
     assert web["environment"][0] == {"name": "DB_PASSWORD", "value": "${WEB_DB_PASSWORD}"}
     assert web["environment"][1] == {"name": "GREETING", "value": "hi $${USER}"}  # a literal, escaped
     assert web["command"][2] == "echo $${HOME}\nexec nginx -g 'daemon off;'"
+    repository = load(tmp_path / "repositories/shop/web.yaml")["spec"]
+    assert repository["imageTagMutability"] == "IMMUTABLE" and "encryptionConfiguration" not in repository
+    assert repository["lifecyclePolicy"]["rules"][0]["selection"]["countNumber"] == 20  # an object, not JSON text
     service = load(tmp_path / "clusters/shop/web/service.yaml")["spec"]
     assert service["cluster"] == "shop" and service["taskDefinition"] == "shop-web"
     assert "schedulingStrategy" not in service and "deploymentController" not in service
