@@ -121,10 +121,12 @@ def run(args: argparse.Namespace) -> int:
     masker = Masker((*DEFAULT_PATTERNS, *args.sensitive_pattern), escape_strings=source != "--compose")
     for doc in result.documents:
         masker.mask(doc)
-    result.variables = masker.variables
     out_dir = Path(args.output_dir)
     written = writer.write(result.documents, out_dir, args.format, args.force)
-    _report(result, written, out_dir, origin, args.format)
+    after = {"--cluster/--all-clusters": "it shows only the adoption; `apply` then takes ownership",
+             "--compose": "then `apply` creates them",
+             "--task-definition": "no change against the revision it came from"}[source]
+    _report(result, written, out_dir, origin, args.format, after)
     return EXIT_OK
 
 
@@ -135,7 +137,8 @@ def _render(problem: Problem) -> str:
     return ": ".join([*parts, problem.message])
 
 
-def _report(result: ImportResult, written: list[writer.Written], out_dir: Path, origin: str, fmt: str) -> None:
+def _report(result: ImportResult, written: list[writer.Written], out_dir: Path, origin: str, fmt: str,
+            after: str) -> None:
     for warning in result.warnings:
         print(f"warning: {_render(warning)}", file=sys.stderr)
     out = sys.stdout
@@ -154,6 +157,6 @@ def _report(result: ImportResult, written: list[writer.Written], out_dir: Path, 
     if result.warnings:
         out.write(f"\n{len(result.warnings)} warning(s) on stderr.\n")
     variables = " ".join(f"--var {v}=..." for v in required_variables(w.document for w in written))
-    out.write(f"\nNext: reconciler plan {out_dir}/{' ' + variables if variables else ''}\n")
+    out.write(f"\nNext: reconciler plan {out_dir}/{' ' + variables if variables else ''}   ({after})\n")
     if fmt == "yaml":
         out.write(f"Editor support: reconciler schema > {out_dir / writer.SCHEMA_FILE}\n")

@@ -220,11 +220,11 @@ def interpolate(text: str) -> tuple[str, list[str]]:
             variable = f"${{{name}}}"
         elif op in (":-", "-"):
             variable = f"${{{name}:-{arg}}}"
-            if op == "-":
-                warnings.append(f"${{{name}-{arg}}} is read as ${{{name}:-{arg}}} (the default also applies when "
+            if op == "-":  # (values are not repeated in warnings: a default may be a secret)
+                warnings.append(f"${{{name}-...}} is read as ${{{name}:-...}} (the default also applies when "
                                 f"{name} is set but empty)")
         else:
-            warnings.append(f"{match.group(0)} (alternative value) has no equivalent: kept as literal text")
+            warnings.append(f"${{{name}{op}...}} (alternative value) has no equivalent: kept as literal text")
             literal += match.group(0)
             continue
         if literal.endswith("$"):

@@ -53,7 +53,6 @@ class ImportedDocument:
 class ImportResult:
     documents: list[ImportedDocument] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)  # masked values (never written or printed)
 
     def warn(self, message: str, *, file: str | None = None, line: int | None = None, column: int | None = None,
              document: str | None = None, path: str | None = None) -> None:
