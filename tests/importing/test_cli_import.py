@@ -95,6 +95,7 @@ def test_the_todobackend_compose_file_imports_validates_and_runs(sandbox: dict[s
     assert imported.returncode == 0, imported.stderr
     assert f"{source / 'docker-compose.yml'}:55:5: service app: `restart`" in imported.stderr
     assert "Next: reconciler plan" in imported.stdout and "--var MYSQL_PASSWORD=..." in imported.stdout
+    assert "root-password-for-local-runs" not in imported.stdout + imported.stderr
     assert "3 manifests valid" in ok(run(sandbox, "reconciler", "validate", str(out), *TODOBACKEND_VARS))
     ok(run(sandbox, "reconciler", "apply", str(out), *TODOBACKEND_VARS, "--timeout", "3m"))
     service = ecs(sandbox).describe_services(cluster="todo-cli", services=["todobackend"])["services"][0]

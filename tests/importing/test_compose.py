@@ -301,3 +301,25 @@ def test_written_yaml_reads_back_as_the_imported_spec(tmp_path: Path) -> None:
         "mysqlshow -u $MYSQL_USER -p$MYSQL_PASSWORD")
     assert text.startswith("# yaml-language-server: $schema=../../../reconciler.schema.json\n"
                            "# Imported by `reconciler import` from ")
+
+
+def test_anchors_shared_by_services_are_interpolated_once(tmp_path: Path) -> None:
+    """`<<: *common` shares one map between services: `$$HOME` is the literal `$HOME` in both, not `${HOME}`
+    in the second."""
+    result = compose(tmp_path, """\
+x-common: &common
+  image: busybox
+  environment:
+    PRICE: "$$HOME pays $$5 ${CURRENCY:-EUR}"
+services:
+  a:
+    <<: *common
+    command: echo a
+  b:
+    <<: *common
+    command: echo b
+""")
+    for name in ("a", "b"):
+        assert containers(result)[name]["environment"] == [
+            {"name": "PRICE", "value": "$HOME pays $5 ${CURRENCY:-EUR}"}]
+    assert [w for w in result.warnings if "x-common" in w.message] == []
