@@ -24,7 +24,9 @@ from reconciler.live import repositories
 from reconciler.live.services import service_spec
 from reconciler.model.keys import Kind
 from reconciler.model.live import LiveState
+from reconciler.model.manifest import DELETION_POLICIES, DELETION_POLICY_ANNOTATION
 from reconciler.model.plan import FieldChange
+from reconciler.model.tags import DELETION_POLICY_TAG
 
 # What AWS fills in when a service is created without it, and that cannot drift without recreating the
 # service (replace-only fields) or only plumbs tags: left out of Service manifests so they stay short.
@@ -223,6 +225,9 @@ def import_repositories(ctx: LiveImport) -> None:
             if spec.get(key) == default:
                 del spec[key]
         doc = _adopted(ImportedDocument(Kind.REPOSITORY, name, spec, writer.repository_file(name), current.arn))
+        policy = current.tags.get(DELETION_POLICY_TAG)
+        if policy in DELETION_POLICIES:  # what a manifest's annotation recorded: keep it, or plan would drop it
+            doc.annotations[DELETION_POLICY_ANNOTATION] = str(policy)
         _check(ctx, doc, roundtrip.differences(Kind.REPOSITORY, spec, current.spec))
         ctx.result.documents.append(doc)
 

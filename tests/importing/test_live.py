@@ -169,6 +169,9 @@ def test_everything_another_owner_built_from_the_examples_imports_and_is_adopted
     source = tmp_path / "source"
     shutil.copytree(MANIFESTS, source / "m")
     (source / "m" / "migrate-task.yaml").unlink()
+    repository = source / "m" / "repository.yaml"  # a deletion policy is recorded on the repository: kept
+    repository.write_text(repository.read_text().replace(
+        "  name: web\n", "  name: web\n  annotations:\n    reconciler.io/deletion-policy: delete\n"))
     shutil.copytree(FIXTURES / "taskdefs", source / "taskdefs")
     services = []
     for manifest in loader.load([str(source / "taskdefs")]).manifests:
@@ -188,6 +191,8 @@ def test_everything_another_owner_built_from_the_examples_imports_and_is_adopted
     variables = write(result, out)
     assert len(result.documents) == 1 + 2 * 14 + 1  # the cluster, 14 services and families, the repository
     first = assert_round_trip(aws, out, variables)
-    claims = {str(c.key): [(f.before, f.after) for f in c.fields if f.path == "tags[reconciler:managed-by]"]
-              for c in first.changes}
-    assert all(claim == [("someone-else", "reconciler")] for claim in claims.values()), claims
+    claims = {str(c.key): [(f.path, f.before, f.after) for f in c.fields] for c in first.changes}
+    assert all(claim[0] == ("tags[reconciler:managed-by]", "someone-else", "reconciler") for claim in
+               claims.values()), claims
+    assert claims["Repository/web"] == [("tags[reconciler:managed-by]", "someone-else", "reconciler")]
+    assert "reconciler.io/deletion-policy: delete" in (out / "repositories/web.yaml").read_text()
