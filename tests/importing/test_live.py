@@ -68,7 +68,9 @@ def test_hand_made_resources_import_plan_only_adoption_and_converge(aws: Any, tm
     """The issue's "done when": a cluster, two services, their task definitions and a repository made
     outside reconciler import; plan shows only the adoption; after apply plan is empty."""
     by_hand(aws)
+    aws.clients.mutations.calls.clear()
     result = import_live(aws.ecs, aws.ecr, "us-east-1", ["shop"], [], all_clusters=False)
+    assert aws.clients.mutations.calls == []  # import only reads
     assert result.warnings == []
     variables = write(result, tmp_path)
     files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.yaml"))
