@@ -1,7 +1,8 @@
 """The `reconciler` command: parses arguments, runs one command, maps errors to exit codes.
 
-One module per command (`validate`, `plan`, `apply`, `status`, `rollback`, `watch`, `schema`, `sandbox`),
-each with `register()` (its arguments and help) and `run()`; `common` holds what they share.
+One module per command (`validate`, `plan`, `apply`, `status`, `rollback`, `watch`, `importer` for
+`import`, `schema`, `sandbox`), each with `register()` (its arguments and help) and `run()`; `common`
+holds what they share.
 
 Exit codes: 0 success; 1 error (bad input, AWS error, apply incomplete); 2 with `plan
 --detailed-exitcode` when the plan has changes; 3 when another writer holds the lock.
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler import __version__, log
-from reconciler.cli import apply, arguments, plan, rollback, sandbox, schema, status, validate, watch
+from reconciler.cli import apply, arguments, importer, plan, rollback, sandbox, schema, status, validate, watch
 from reconciler.cli.common import error, sensitive_patterns
 from reconciler.errors import ReconcilerError
 from reconciler.planning.mask import Masker
@@ -36,12 +37,13 @@ examples:
   reconciler plan manifests/ --detailed-exitcode       # CI: 0 in sync, 2 changes, 1 error
   reconciler apply manifests/ --var IMAGE_TAG=1.4.2
   reconciler sandbox --port 4566 &                     # then: export AWS_ENDPOINT_URL=...
+  reconciler import --all-clusters -o ecs/             # start from what already runs (or --compose FILE)
 
 AWS credentials, region and endpoint come from the standard chain (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL, ~/.aws/config, instance roles...). Logs go to stderr; stdout carries only results.
 """
 
-COMMANDS = (validate, plan, apply, status, rollback, watch, schema, sandbox)
+COMMANDS = (validate, plan, apply, status, rollback, watch, importer, schema, sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:
