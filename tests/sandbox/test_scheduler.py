@@ -15,8 +15,8 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from reconciler.sandbox import get_pace, install_ecs_fixes, scheduler, set_pace
-from reconciler.sandbox.scheduler import circuit_breaker_threshold, crash_reason
+from reconciler.sandbox import get_pace, install_ecs_fixes, set_pace
+from reconciler.sandbox.scheduler import circuit_breaker_threshold, clock, crash_reason
 
 REGION = "us-east-1"
 PACE = 0.02
@@ -628,12 +628,12 @@ def test_fargate_capacity_provider_needs_no_instances(aws: Aws) -> None:
 
 def test_pace_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sandbox contract: RECONCILER_SANDBOX_STEP_SECONDS sets the default pace; otherwise one second."""
-    monkeypatch.setenv(scheduler.PACE_ENV, "0.25")
-    assert scheduler._pace_from_env() == 0.25
-    monkeypatch.setenv(scheduler.PACE_ENV, "nonsense")
-    assert scheduler._pace_from_env() == 1.0
-    monkeypatch.delenv(scheduler.PACE_ENV)
-    assert scheduler._pace_from_env() == 1.0
+    monkeypatch.setenv(clock.PACE_ENV, "0.25")
+    assert clock.pace_from_env() == 0.25
+    monkeypatch.setenv(clock.PACE_ENV, "nonsense")
+    assert clock.pace_from_env() == 1.0
+    monkeypatch.delenv(clock.PACE_ENV)
+    assert clock.pace_from_env() == 1.0
     with pytest.raises(ValueError):
         set_pace(0)
 
