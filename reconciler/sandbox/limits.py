@@ -18,8 +18,9 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["ECS_ACTION_GROUPS", "ECS_BUCKETS", "Limits", "LimitsMiddleware", "TokenBuckets"]
@@ -89,10 +90,15 @@ _DEFAULT_REGION = "us-east-1"
 
 @dataclass(frozen=True)
 class Limits:
-    """``latency``: seconds added to every AWS request; ``throttling``: ECS's token buckets."""
+    """``latency``: seconds added to every AWS request; ``throttling``: ECS's token buckets.
+
+    ``clock`` (what the buckets refill by) and ``sleep`` (how latency waits) are the real ones unless a test
+    replaces them."""
 
     latency: float = 0.0
     throttling: bool = False
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (0 <= self.latency < 60):
@@ -108,6 +114,7 @@ class TokenBuckets:
         self._clock = clock
         self._lock = threading.Lock()
         self._state: dict[tuple[str, str, str], tuple[float, float]] = {}  # key -> (tokens, at)
+        self.throttled: Counter[str] = Counter()  # action -> requests refused so far
 
     def take(self, account: str, region: str, action: str) -> bool:
         """Take a token for ``action``; False when its bucket is empty (the request is throttled)."""
@@ -122,6 +129,8 @@ class TokenBuckets:
             tokens = min(float(capacity), tokens + (now - at) * refill)
             allowed = tokens >= 1.0
             self._state[key] = (tokens - 1.0 if allowed else tokens, now)
+            if not allowed:
+                self.throttled[action] += 1
             return allowed
 
 
@@ -142,13 +151,13 @@ class LimitsMiddleware:
     def __init__(self, app: Callable[..., Any], limits: Limits) -> None:
         self.app = app
         self.limits = limits
-        self.buckets = TokenBuckets()
+        self.buckets = TokenBuckets(clock=limits.clock)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if str(environ.get("PATH_INFO", "")).startswith("/moto-api"):
             return self.app(environ, start_response)
         if self.limits.latency:
-            time.sleep(self.limits.latency)
+            self.limits.sleep(self.limits.latency)
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
         if self.limits.throttling and target.startswith(_ECS_TARGET):
             match = _CREDENTIAL_REGION.search(str(environ.get("HTTP_AUTHORIZATION", "")))

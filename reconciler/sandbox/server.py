@@ -147,6 +147,7 @@ class Sandbox:
         self.region = region
         self.iam_managed_policies = iam_managed_policies
         self.limits = limits or Limits()
+        self._middleware: LimitsMiddleware | None = None
         self._server: _Server | None = None
         self._saved_env: str | None = None
         self._env_changed = False
@@ -167,6 +168,10 @@ class Sandbox:
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    def throttled(self) -> dict[str, int]:
+        """ECS requests answered with ThrottlingException so far, per action."""
+        return dict(self._middleware.buckets.throttled) if self._middleware is not None else {}
 
     def start(self) -> Sandbox:
         if self._server is not None:
@@ -190,7 +195,8 @@ class Sandbox:
                 reset_sandbox(seeding.url, region=self.region)
             finally:
                 seeding.stop()
-            self._server = _Server(LimitsMiddleware(app, self.limits), self.port)
+            self._middleware = LimitsMiddleware(app, self.limits)
+            self._server = _Server(self._middleware, self.port)
         except BaseException:
             self.stop()
             raise

@@ -16,6 +16,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 
 from reconciler.sandbox import events
 from reconciler.sandbox.ecs.common import patch
+from reconciler.sandbox.ecs.errors import SerializationException
 from reconciler.sandbox.ecs.service_rules import check_create_service, check_update_service
 from reconciler.sandbox.ecs.task_definition_rules import check_register_task_definition
 from reconciler.sandbox.ecs.wire import check_types
@@ -53,11 +54,19 @@ def _refuse(response: Any) -> None:
 
 
 def _error(response: Any, exc: ServiceException) -> tuple[int, dict[str, str], Any]:
-    """The response moto gives for its own errors (``BaseResponse.call_action``)."""
-    status, headers, body = response.serialized(ActionResult(exc))
+    """The response moto gives for its own errors (``BaseResponse.call_action``); an error the ECS model does
+    not list (SerializationException) as AWS's JSON services write it: ``__type``, and a message if any."""
+    if isinstance(exc, SerializationException):
+        body: dict[str, str] = {"__type": exc.code}
+        if exc.message:
+            body["message"] = exc.message
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": exc.code, "status": "400"}
+        headers, text = response._enrich_response(headers, json.dumps(body))
+        return 400, headers, text
+    status, headers, payload = response.serialized(ActionResult(exc))
     headers["status"] = str(status)
-    headers, body = response._enrich_response(headers, body)
-    return status, headers, body
+    headers, payload = response._enrich_response(headers, payload)
+    return status, headers, payload
 
 
 def fix_requests() -> None:
