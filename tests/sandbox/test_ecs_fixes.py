@@ -89,7 +89,7 @@ def register(aws: Aws, family: str = "web", *, fargate: bool = False, **extra: A
     return arn
 
 
-def wait_for_status(aws: Aws, name: str, status: str, cluster: str = "c1", timeout: float = 5.0) -> None:
+def wait_for_status(aws: Aws, name: str, status: str, cluster: str = "c1", timeout: float = 60.0) -> None:
     """Poll until the service has ``status`` (the scheduler drains deleted services over its steps)."""
     deadline = time.monotonic() + timeout
     while describe(aws, name, cluster)["status"] != status:
@@ -107,9 +107,10 @@ def fast_pace() -> Iterator[None]:
 
 @pytest.fixture
 def short_pace() -> Iterator[None]:
-    """Steps short enough to wait for, long enough that a test can see the state before the next step."""
+    """Steps short enough to wait for, long enough that a test can see the state before the next step (even
+    when a loaded machine takes a while between two calls)."""
     saved = get_pace()
-    set_pace(0.3)
+    set_pace(1.0)
     yield
     set_pace(saved)
 
