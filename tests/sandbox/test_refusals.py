@@ -239,3 +239,25 @@ def test_a_target_group_behind_a_load_balancer_is_accepted_on_create_and_update(
     missing = [{**balancers[0], "targetGroupArn": arn.replace("/tg/", "/gone/")}]
     code, _ = aws.refused(aws.ecs.update_service, cluster="c1", service="s", loadBalancers=missing)
     assert code == "InvalidParameterException"
+
+
+# ----------------------------------------------------------------------------- what ECS registers instead
+
+
+def test_task_cpu_and_memory_in_units_are_registered_as_integers(aws: Aws) -> None:
+    """ECS converts "1 vCPU" / "2 GB" to "1024" / "2048" when it registers the task definition."""
+    registered = aws.ecs.register_task_definition(**aws.fargate("1 vCPU", "2 GB"))["taskDefinition"]
+    assert (registered["cpu"], registered["memory"]) == ("1024", "2048")
+    described = aws.ecs.describe_task_definition(taskDefinition="f")["taskDefinition"]
+    assert (described["cpu"], described["memory"]) == ("1024", "2048")
+
+
+def test_an_ec2_task_with_task_memory_in_gb_runs(aws: Aws) -> None:
+    """Task-level memory "1 GB" (containers without memory) is placed on a container instance like 1024 MiB."""
+    aws.ecs.register_task_definition(family="gb", requiresCompatibilities=["EC2"], memory="1 GB",
+                                     containerDefinitions=[{"name": "app", "image": "nginx:1.27"}])
+    instance = aws.ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    aws.ecs.register_container_instance(
+        cluster="c1", instanceIdentityDocument=f'{{"instanceId": "{instance}", "region": "{REGION}"}}')
+    tasks = aws.ecs.run_task(cluster="c1", taskDefinition="gb", launchType="EC2")["tasks"]
+    assert len(tasks) == 1 and tasks[0]["memory"] == "1024"

@@ -12,7 +12,7 @@ from typing import Any
 
 from moto.ecs.exceptions import EcsClientException
 
-__all__ = ["FARGATE_MEMORY_BY_CPU", "check_register_task_definition"]
+__all__ = ["FARGATE_MEMORY_BY_CPU", "check_register_task_definition", "cpu_units", "memory_mib"]
 
 
 def _steps(low: int, high: int, step: int) -> frozenset[int]:
@@ -57,11 +57,13 @@ def _amount(value: Any, unit: str, factor: int) -> int | None:
     return int(amount)
 
 
-def _cpu_units(value: Any) -> int | None:
+def cpu_units(value: Any) -> int | None:
+    """CPU units from ``256``, ``"256"`` or ``"0.25 vCPU"``; None when not a number of units."""
     return _amount(value, "vcpu", 1024)
 
 
-def _memory_mib(value: Any) -> int | None:
+def memory_mib(value: Any) -> int | None:
+    """MiB from ``512``, ``"512"`` or ``"0.5 GB"``; None when not a number of units."""
     return _amount(value, "gb", 1024)
 
 
@@ -74,10 +76,10 @@ def check_register_task_definition(request: dict[str, Any]) -> None:
     containers = _containers(request)
     if not containers:
         raise EcsClientException("Container list cannot be empty.")
-    cpu = _cpu_units(request["cpu"]) if request.get("cpu") is not None else None
+    cpu = cpu_units(request["cpu"]) if request.get("cpu") is not None else None
     if request.get("cpu") is not None and cpu is None:
         raise EcsClientException("Invalid 'cpu' setting for task.")
-    memory = _memory_mib(request["memory"]) if request.get("memory") is not None else None
+    memory = memory_mib(request["memory"]) if request.get("memory") is not None else None
     if request.get("memory") is not None and memory is None:
         raise EcsClientException("Invalid 'memory' setting for task.")
 

@@ -14,6 +14,7 @@ from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from reconciler.sandbox.ecs.common import ACTIVE, INACTIVE, paged_result, patch
+from reconciler.sandbox.ecs.task_definition_rules import cpu_units, memory_mib
 
 __all__ = ["FIXES"]
 
@@ -47,17 +48,25 @@ def fix_task_definition_family_resolution() -> None:
     patch(EC2ContainerServiceBackend, "describe_task_definition", make)
 
 
-def fix_register_task_definition_tags() -> None:
-    """RegisterTaskDefinition returns the tags.
+def fix_register_task_definition() -> None:
+    """RegisterTaskDefinition registers task cpu and memory as integers and returns the tags.
 
-    AWS: the response carries ``tags`` beside ``taskDefinition``. Stock moto omits them.
+    AWS: task-level ``cpu`` given as "1 vCPU" and ``memory`` as "2 GB" are registered (and reported) as "1024"
+    and "2048"; the response carries ``tags`` beside ``taskDefinition``. Stock moto keeps the text as sent
+    (and then fails to place such a task on EC2) and omits the tags.
     """
 
     def make(original: Any) -> Callable[..., Any]:
         def register_task_definition(self: Any) -> ActionResult:
             result = original(self)
             payload = dict(result.result)
-            payload["tags"] = list(payload["taskDefinition"].tags or [])
+            definition = payload["taskDefinition"]
+            for attribute, convert in (("cpu", cpu_units), ("memory", memory_mib)):
+                value = getattr(definition, attribute, None)
+                amount = convert(value) if value is not None else None
+                if amount is not None:
+                    setattr(definition, attribute, str(amount))
+            payload["tags"] = list(definition.tags or [])
             return ActionResult(payload)
 
         return register_task_definition
@@ -117,7 +126,7 @@ def fix_list_task_definition_families() -> None:
 
 FIXES: tuple[Callable[[], None], ...] = (
     fix_task_definition_family_resolution,
-    fix_register_task_definition_tags,
+    fix_register_task_definition,
     fix_list_task_definitions,
     fix_list_task_definition_families,
 )
