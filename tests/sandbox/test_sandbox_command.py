@@ -1,5 +1,6 @@
-"""Ready means ready: `reconciler sandbox --port P` accepts connections only once it is seeded, so a script
-that starts it and uses the README's default network as soon as the port opens succeeds."""
+"""`reconciler sandbox` as a user starts it. Ready means ready: `--port P` accepts connections only once it is
+seeded, so a script that uses the README's default network as soon as the port opens succeeds. A sandbox
+that cannot start says why, without a traceback."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -68,3 +70,37 @@ def test_the_port_opens_only_once_the_seed_exists() -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(env)
+    return subprocess.run([CLI, *args], env=environment, capture_output=True, text=True, timeout=120)
+
+
+def test_a_busy_port_is_an_error_not_a_traceback() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        result = run("sandbox", "--port", str(busy.getsockname()[1]))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot start the sandbox on 127.0.0.1:")
+    assert "Traceback" not in result.stderr
+
+
+def test_ignored_endpoints_refuse_the_ephemeral_sandbox_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: c}\nspec: {}\n")
+    result = run("plan", str(tmp_path), "--sandbox", AWS_IGNORE_CONFIGURED_ENDPOINT_URLS="true")
+    assert result.returncode == 1
+    assert "error: refusing to start the sandbox: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--aws-latency", "fast"), "error: --aws-latency: not a duration: 'fast' (use e.g. 40ms or 0.04s)"),
+    (("--aws-latency", "90s"), "error: --aws-latency: '90s' is too long (at most 60s)"),
+    (("--port", "70000"), "error: --port: 70000 is not a port (0-65535)"),
+])
+def test_bad_options_are_errors(args: tuple[str, ...], message: str) -> None:
+    result = run("sandbox", *args)
+    assert (result.returncode, result.stderr.strip()) == (1, message)
