@@ -9,6 +9,8 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY reconciler ./reconciler
+# The plain wheel: no extras. The `sandbox` extra (moto, Flask, ...) never goes into the image
+# (tests/sandbox/test_extra.py checks this file).
 RUN python -m pip install --no-cache-dir --upgrade pip \
  && python -m pip wheel --no-cache-dir --wheel-dir /wheels .
 

@@ -24,8 +24,7 @@ from moto import mock_aws
 
 from reconciler import loader, pipeline
 from reconciler.aws.clients import AwsSettings
-from reconciler.sandbox import install_ecs_fixes
-from reconciler.sandbox.seed import seed_sandbox
+from reconciler.sandbox import install_ecs_fixes, seed_sandbox
 
 CLUSTER = "apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: bench}\nspec: {}\n"
 TASKDEF = ("apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata: {name: app}\nspec:\n"

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from types import ModuleType
+from typing import Any
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.executor import apply_plan
 from reconciler.aws.clients import AwsSettings, Clients, make_clients
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
+from reconciler.errors import SandboxError
 from reconciler.live import read_live
 from reconciler.loader import ManifestSet
 from reconciler.model.live import LiveState
@@ -36,12 +39,45 @@ def connect(settings: AwsSettings) -> Connection:
     return Connection(clients, EcsApi(clients.ecs), EcrApi(clients.ecr))
 
 
+SANDBOX_INSTALL = "pip install 'reconciler[sandbox]'"
+
+
+def load_sandbox() -> ModuleType:
+    """The sandbox package (the `sandbox` extra, which brings moto), or a SandboxError naming the install command.
+
+    This is the product's one way into the sandbox (an import-linter contract keeps it so)."""
+    try:
+        import reconciler.sandbox as sandbox
+    except ImportError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing == "reconciler":
+            raise
+        raise SandboxError(f"the sandbox is not installed (no module {missing or 'moto'!r}); install it with: "
+                           f"{SANDBOX_INSTALL}") from None
+    return sandbox
+
+
+@contextmanager
+def running_sandbox(port: int = 0, region: str | None = None, *, latency: float = 0.0,
+                    throttling: bool = False) -> Iterator[Any]:
+    """A sandbox on 127.0.0.1:``port`` (0: any free port), seeded and listening, until the block ends."""
+    sandbox = load_sandbox()
+    try:
+        server = sandbox.Sandbox(port=port, region=region or SANDBOX_REGION,
+                                 limits=sandbox.Limits(latency=latency, throttling=throttling))
+        server.start()
+    except sandbox.SandboxStartError as exc:
+        raise SandboxError(str(exc)) from None
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @contextmanager
 def sandbox_settings(region: str | None) -> Iterator[AwsSettings]:
     """An ephemeral in-process sandbox for one command (`--sandbox`); gone when the command ends."""
-    from reconciler.sandbox import Sandbox
-
-    with Sandbox(port=0, region=region or SANDBOX_REGION) as sandbox:
+    with running_sandbox(0, region) as sandbox:
         yield AwsSettings(region=region or SANDBOX_REGION, endpoint_url=sandbox.url,
                           access_key="testing", secret_key="testing")
 

@@ -36,9 +36,7 @@ def aws(aws_env: None) -> Iterator[object]:
 
     from reconciler import pipeline
     from reconciler.aws.clients import AwsSettings
-    from reconciler.sandbox import install_ecs_fixes
-    from reconciler.sandbox.scheduler import get_pace, set_pace
-    from reconciler.sandbox.seed import seed_sandbox
+    from reconciler.sandbox import get_pace, install_ecs_fixes, seed_sandbox, set_pace
 
     install_ecs_fixes()
     pace = get_pace()

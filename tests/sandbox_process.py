@@ -19,11 +19,11 @@ REGION = "us-east-1"
 
 
 @contextmanager
-def sandbox_process(step_seconds: str) -> Iterator[dict[str, str]]:
-    """Start `reconciler sandbox --port 0` with ECS stepping every `step_seconds`; stop it afterwards."""
+def sandbox_process(step_seconds: str, *options: str) -> Iterator[dict[str, str]]:
+    """Start `reconciler sandbox --port 0 [options]` with ECS stepping every `step_seconds`; stop it afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(RECONCILER_SANDBOX_STEP_SECONDS=step_seconds, NO_COLOR="1")
-    proc = subprocess.Popen([CLI, "sandbox", "--port", "0"], env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([CLI, "sandbox", "--port", "0", *options], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None

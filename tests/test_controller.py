@@ -80,7 +80,7 @@ def test_first_pass_applies_everything(aws: Any, tmp_path: Path) -> None:
 def test_drift_is_corrected_on_resync_and_counted(aws: Any, tmp_path: Path) -> None:
     """Someone scales the service behind git's back: corrected and counted. While the service's first
     rollout is still followed the change waits, and a pass follows as soon as that rollout settles."""
-    from reconciler.sandbox.scheduler import set_pace
+    from reconciler.sandbox import set_pace
 
     controller = Controller(DirectorySource([str(examples(tmp_path))]), aws, settings())
     set_pace(1.0)  # slow ECS: the first rollout is surely still in flight at the next pass

@@ -1,8 +1,12 @@
-"""Run the sandbox: moto with the ECS fixes, on 127.0.0.1, seeded like a fresh AWS account.
+"""Run the sandbox: moto with every fix, on 127.0.0.1, seeded like a fresh AWS account before it listens.
 
-``Sandbox`` runs a ``moto.server.ThreadedMotoServer`` inside this process. moto's state is process-global:
-every Sandbox (and ``moto.mock_aws()``) in one process shares it, and entering or leaving ``mock_aws()``
-wipes it. ``Sandbox.start()`` therefore resets moto before seeding.
+``Sandbox`` serves moto's WSGI application from a threaded werkzeug server inside this process. It is seeded
+through a private server on another port first, and only then binds the port it was asked for: a client that
+connects as soon as the port accepts finds the default network and role there. ``Limits`` (latency,
+throttling) apply to the public server only, so seeding is never throttled.
+
+moto's state is process-global: every Sandbox (and ``moto.mock_aws()``) in one process shares it, and
+entering or leaving ``mock_aws()`` wipes it. ``Sandbox.start()`` therefore resets moto before seeding.
 """
 
 from __future__ import annotations
@@ -10,33 +14,41 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
-import urllib.error
+import threading
 import urllib.request
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from reconciler.sandbox.ecs_fixes import install_ecs_fixes
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from reconciler.sandbox.install import install
+from reconciler.sandbox.limits import Limits, LimitsMiddleware
 from reconciler.sandbox.scheduler import set_pace
 from reconciler.sandbox.seed import seed_sandbox
 
-__all__ = ["Sandbox", "reset_sandbox"]
+__all__ = ["Sandbox", "SandboxStartError", "reset_sandbox"]
 
 _LOAD_MANAGED_POLICIES_ENV = "MOTO_IAM_LOAD_MANAGED_POLICIES"
 _IGNORE_ENDPOINTS_ENV = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
 _HOST = "127.0.0.1"
+_POLL_SECONDS = 0.05  # how often a server thread checks for shutdown (stopping waits at most this long)
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox cannot start here (a busy port, an environment that could reach real AWS)."""
 
 
 def _refuse_if_endpoints_ignored() -> None:
     if os.environ.get(_IGNORE_ENDPOINTS_ENV, "").strip().lower() == "true":
-        raise RuntimeError(
+        raise SandboxStartError(
             f"refusing to start the sandbox: {_IGNORE_ENDPOINTS_ENV}=true makes AWS SDKs ignore configured "
             "endpoint URLs, so calls meant for the sandbox could reach real AWS. Unset it first."
         )
 
 
 def _check_port_free(port: int) -> None:
-    """ThreadedMotoServer.start() waits forever when its thread cannot bind, so check first."""
+    """Fail before the (slow) seeding when the port is taken."""
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -44,7 +56,7 @@ def _check_port_free(port: int) -> None:
         try:
             probe.bind((_HOST, port))
         except OSError as exc:
-            raise RuntimeError(f"cannot start the sandbox on {_HOST}:{port}: {exc}") from exc
+            raise SandboxStartError(f"cannot start the sandbox on {_HOST}:{port}: {exc}") from exc
 
 
 def _post_reset(endpoint_url: str, timeout: float = 5.0) -> None:
@@ -79,14 +91,44 @@ def reset_sandbox(endpoint_url: str | None, *, region: str = "us-east-1", seed: 
         seed_sandbox(endpoint_url, region)
 
 
+class _Server:
+    """A threaded werkzeug server for a WSGI app on 127.0.0.1, listening from construction on."""
+
+    def __init__(self, app: Callable[..., Any], port: int) -> None:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        try:
+            self._server: BaseWSGIServer = make_server(_HOST, port, app, threaded=True,
+                                                       request_handler=MotoRequestHandler)
+        except OSError as exc:
+            raise SandboxStartError(f"cannot start the sandbox on {_HOST}:{port}: {exc}") from exc
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": _POLL_SECONDS},
+                                        name=f"sandbox-{self.port}", daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{_HOST}:{self.port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
 class Sandbox:
-    """moto + ECS fixes on ``http://127.0.0.1:PORT``, as a context manager.
+    """moto + every fix on ``http://127.0.0.1:PORT``, as a context manager.
 
     ``port=0`` picks a free port; ``.url`` reports the real one once started. ``iam_managed_policies``
     (default True) sets ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` while the sandbox runs so that AWS-managed
     policies can be attached; the previous value is restored by ``stop()``. ``step_seconds`` sets the
-    scheduler's pace (process-wide, see ``scheduler.set_pace``); None keeps the current one (from
-    ``RECONCILER_SANDBOX_STEP_SECONDS``, else 1.0).
+    scheduler's pace (process-wide, see ``set_pace``); None keeps the current one (from
+    ``RECONCILER_SANDBOX_STEP_SECONDS``, else 1.0). ``limits`` adds AWS's latency and ECS's throttling to
+    every request (``Limits(latency=0.04, throttling=True)``); none by default.
     """
 
     def __init__(
@@ -95,8 +137,8 @@ class Sandbox:
         region: str = "us-east-1",
         *,
         iam_managed_policies: bool = True,
-        ready_timeout: float = 10.0,
         step_seconds: float | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if step_seconds is not None and not step_seconds > 0:
             raise ValueError(f"step_seconds must be positive, not {step_seconds!r}")
@@ -104,28 +146,39 @@ class Sandbox:
         self.step_seconds = step_seconds
         self.region = region
         self.iam_managed_policies = iam_managed_policies
-        self.ready_timeout = ready_timeout
-        self._server: Any = None
-        self._url: str | None = None
+        self.limits = limits or Limits()
+        self._middleware: LimitsMiddleware | None = None
+        self._server: _Server | None = None
         self._saved_env: str | None = None
         self._env_changed = False
 
     @property
     def url(self) -> str:
-        if self._url is None:
+        if self._server is None:
             raise RuntimeError("the sandbox is not running; call start() first")
-        return self._url
+        return self._server.url
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) the sandbox listens on."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return _HOST, self._server.port
 
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    def throttled(self) -> dict[str, int]:
+        """ECS requests answered with ThrottlingException so far, per action."""
+        return dict(self._middleware.buckets.throttled) if self._middleware is not None else {}
 
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
         _refuse_if_endpoints_ignored()
         _check_port_free(self.port)
-        install_ecs_fixes()
+        install()
         if self.step_seconds is not None:
             set_pace(self.step_seconds)
         if self.iam_managed_policies:
@@ -133,33 +186,21 @@ class Sandbox:
             os.environ[_LOAD_MANAGED_POLICIES_ENV] = "true"
             self._env_changed = True
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-        from moto.server import ThreadedMotoServer
-
-        server = ThreadedMotoServer(ip_address=_HOST, port=self.port, verbose=False)
-        server.start()
-        self._server = server
         try:
-            host, port = server.get_host_and_port()
-            self._url = f"http://{host}:{port}"
-            self._wait_until_ready()
-            reset_sandbox(self._url, region=self.region)
+            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+            app = DomainDispatcherApplication(create_backend_app)
+            seeding = _Server(app, 0)
+            try:
+                reset_sandbox(seeding.url, region=self.region)
+            finally:
+                seeding.stop()
+            self._middleware = LimitsMiddleware(app, self.limits)
+            self._server = _Server(self._middleware, self.port)
         except BaseException:
             self.stop()
             raise
         return self
-
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.ready_timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2) as response:
-                    response.read()
-                return
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the sandbox at {self.url} did not answer in time") from None
-                time.sleep(0.05)
 
     def reset(self, *, seed: bool = True) -> None:
         """Wipe the sandbox's state and re-seed it."""
@@ -167,7 +208,6 @@ class Sandbox:
 
     def stop(self) -> None:
         server, self._server = self._server, None
-        self._url = None
         try:
             if server is not None:
                 server.stop()

@@ -33,7 +33,7 @@ class FakeClock:
 def moto_endpoint() -> Iterator[str]:
     """A moto HTTP server on a free local port, for the whole module, with the sandbox's DynamoDB fix
     (conditional writes atomic, as in AWS; stock moto lets two racing writers both win under load)."""
-    from reconciler.sandbox.dynamodb_fixes import install_dynamodb_fixes
+    from reconciler.sandbox import install_dynamodb_fixes
 
     install_dynamodb_fixes()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

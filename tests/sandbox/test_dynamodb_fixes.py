@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from reconciler.sandbox.dynamodb_fixes import install_dynamodb_fixes
+from reconciler.sandbox import install_dynamodb_fixes
 
 
 @pytest.fixture

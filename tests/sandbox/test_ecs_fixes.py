@@ -89,7 +89,7 @@ def register(aws: Aws, family: str = "web", *, fargate: bool = False, **extra: A
     return arn
 
 
-def wait_for_status(aws: Aws, name: str, status: str, cluster: str = "c1", timeout: float = 5.0) -> None:
+def wait_for_status(aws: Aws, name: str, status: str, cluster: str = "c1", timeout: float = 60.0) -> None:
     """Poll until the service has ``status`` (the scheduler drains deleted services over its steps)."""
     deadline = time.monotonic() + timeout
     while describe(aws, name, cluster)["status"] != status:
@@ -106,10 +106,11 @@ def fast_pace() -> Iterator[None]:
 
 
 @pytest.fixture
-def short_pace() -> Iterator[None]:
-    """Steps short enough to wait for, long enough that a test can see the state before the next step."""
+def held_pace() -> Iterator[None]:
+    """Steps an hour long: what a test sees stays as it is, however long the machine takes between calls.
+    ``set_pace`` with short steps afterwards lets the due steps run at the next call."""
     saved = get_pace()
-    set_pace(0.3)
+    set_pace(3600)
     yield
     set_pace(saved)
 
@@ -308,7 +309,7 @@ def test_create_service_retry_with_same_client_token_returns_existing(aws: Aws, 
 # ---------------------------------------------------------------------------------------------- fix c
 
 
-def test_delete_service_drains_then_becomes_inactive(aws: Aws, cluster: str, short_pace: None) -> None:
+def test_delete_service_drains_then_becomes_inactive(aws: Aws, cluster: str, held_pace: None) -> None:
     """AWS moves a deleted service DRAINING -> INACTIVE; INACTIVE is describable but not listed."""
     register(aws)
     aws.ecs.create_service(cluster=cluster, serviceName="s", taskDefinition="web", desiredCount=1)
@@ -317,6 +318,7 @@ def test_delete_service_drains_then_becomes_inactive(aws: Aws, cluster: str, sho
     assert describe(aws, "s")["status"] == "DRAINING"
     assert len(aws.ecs.list_services(cluster=cluster)["serviceArns"]) == 1
 
+    set_pace(0.02)
     wait_for_status(aws, "s", "INACTIVE")
     assert aws.ecs.list_services(cluster=cluster)["serviceArns"] == []
 
@@ -455,7 +457,7 @@ def test_create_cluster_with_existing_name_returns_it_unchanged(aws: Aws) -> Non
 # ---------------------------------------------------------------------------------------------- fix g
 
 
-def test_delete_cluster_refuses_while_services_exist(aws: Aws, cluster: str) -> None:
+def test_delete_cluster_refuses_while_services_exist(aws: Aws, cluster: str, held_pace: None) -> None:
     """AWS DeleteCluster raises ClusterContainsServicesException while services are ACTIVE or DRAINING."""
     register(aws)
     aws.ecs.create_service(cluster=cluster, serviceName="s", taskDefinition="web", desiredCount=0)

@@ -64,7 +64,7 @@ def test_sandbox_listens_on_loopback_seeds_and_resets() -> None:
     """The sandbox serves moto with the ECS fixes on 127.0.0.1, seeded like a fresh AWS account."""
     before = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
     with Sandbox(port=0) as sandbox:
-        host, port = sandbox._server.get_host_and_port()
+        host, port = sandbox.address
         assert host == "127.0.0.1"
         assert port != 0
         assert sandbox.url == f"http://127.0.0.1:{port}"

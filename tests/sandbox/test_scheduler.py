@@ -15,11 +15,12 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from reconciler.sandbox import get_pace, install_ecs_fixes, scheduler, set_pace
-from reconciler.sandbox.scheduler import circuit_breaker_threshold, crash_reason
+from reconciler.sandbox import get_pace, install_ecs_fixes, set_pace
+from reconciler.sandbox.scheduler import circuit_breaker_threshold, clock, crash_reason
 
 REGION = "us-east-1"
 PACE = 0.02
+SLOW_PACE = 0.25  # for tests that observe a passing state: each lasts several steps, i.e. a second or more
 FAST_WAITER = {"Delay": 0.02, "MaxAttempts": 250}
 T = TypeVar("T")
 
@@ -229,24 +230,27 @@ def test_desired_count_change_keeps_the_deployment(aws: Aws) -> None:
     assert len(aws.tasks(serviceName="web")) == 1
 
 
-def test_rolling_update_stays_within_maximum_and_minimum_percent(aws: Aws) -> None:
+def test_rolling_update_stays_within_maximum_and_minimum_percent(aws: Aws, pace: Callable[[float], None]) -> None:
     """ECS: during a rollout running+pending <= floor(desired*max%), running >= ceil(desired*min%)."""
     config = {"maximumPercent": 150, "minimumHealthyPercent": 50}
     aws.create("web", aws.register("nginx:1"), 4, deploymentConfiguration=config)
     aws.stable("web")
+    # Steps long enough for every poll to land inside the rollout, however slow the machine (a request runs
+    # all the steps that are due before it answers, so fast steps and slow polls would skip through it).
+    pace(SLOW_PACE)
     aws.ecs.update_service(cluster="c1", service="web", taskDefinition=aws.register("nginx:2"))
-    samples = 0
-    deadline = time.monotonic() + 15
+    during = 0
+    deadline = time.monotonic() + 60
     while True:
         service = aws.service("web")
-        samples += 1
         assert service["runningCount"] + service["pendingCount"] <= 6, service["deployments"]
         assert service["runningCount"] >= 2, service["deployments"]
         if len(service["deployments"]) == 1 and service["runningCount"] == 4:
             break
+        during += 1
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    assert samples > 3
+    assert during > 0  # the rollout was seen in progress, not only once it was done
 
 
 def test_deployment_configuration_that_allows_no_progress_is_reported(aws: Aws) -> None:
@@ -405,19 +409,20 @@ def test_environment_crash_marker_fails_the_task(aws: Aws) -> None:
     assert task["containers"][0]["reason"].endswith("(sandbox: SANDBOX_CRASH=true)")
 
 
-def test_circuit_breaker_rolls_back_to_last_completed_deployment(aws: Aws) -> None:
+def test_circuit_breaker_rolls_back_to_last_completed_deployment(aws: Aws, pace: Callable[[float], None]) -> None:
     """ECS circuit breaker with rollback: FAILED after the threshold, then a new PRIMARY on the last good revision."""
     breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
     good, bad = aws.register("nginx:1"), aws.register("nginx:crash")
     aws.create("web", good, 2, deploymentConfiguration=breaker)
     completed = primary(aws.stable("web"))["id"]
+    pace(SLOW_PACE)  # the rollback is observed while both deployments exist: keep that state for a while
     aws.ecs.update_service(cluster="c1", service="web", taskDefinition=bad)
 
     def rolled_back() -> dict[str, Any] | None:
         service = aws.service("web")
         return service if primary(service)["taskDefinition"] == good and len(service["deployments"]) > 1 else None
 
-    during = wait_until(rolled_back, "rollback")
+    during = wait_until(rolled_back, "rollback", timeout=60)
     failed = next(d for d in during["deployments"] if d["taskDefinition"] == bad)
     assert failed["status"] == "ACTIVE" and failed["rolloutState"] == "FAILED"
     assert failed["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
@@ -628,12 +633,12 @@ def test_fargate_capacity_provider_needs_no_instances(aws: Aws) -> None:
 
 def test_pace_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sandbox contract: RECONCILER_SANDBOX_STEP_SECONDS sets the default pace; otherwise one second."""
-    monkeypatch.setenv(scheduler.PACE_ENV, "0.25")
-    assert scheduler._pace_from_env() == 0.25
-    monkeypatch.setenv(scheduler.PACE_ENV, "nonsense")
-    assert scheduler._pace_from_env() == 1.0
-    monkeypatch.delenv(scheduler.PACE_ENV)
-    assert scheduler._pace_from_env() == 1.0
+    monkeypatch.setenv(clock.PACE_ENV, "0.25")
+    assert clock.pace_from_env() == 0.25
+    monkeypatch.setenv(clock.PACE_ENV, "nonsense")
+    assert clock.pace_from_env() == 1.0
+    monkeypatch.delenv(clock.PACE_ENV)
+    assert clock.pace_from_env() == 1.0
     with pytest.raises(ValueError):
         set_pace(0)
 

@@ -14,21 +14,20 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from reconciler.sandbox import patching
+
+__all__ = ["install_dynamodb_fixes"]
+
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 _LOCK = threading.RLock()
-_MARK = "_reconciler_atomic"
 
 
 def install_dynamodb_fixes() -> None:
     """Idempotent: make moto's DynamoDB item writes atomic."""
     from moto.dynamodb.models import DynamoDBBackend
 
-    with _LOCK:
-        for name in _WRITES:
-            original = getattr(DynamoDBBackend, name)
-            if getattr(original, _MARK, False):
-                continue
-            setattr(DynamoDBBackend, name, _atomic(original))
+    for name in _WRITES:
+        patching.patch(DynamoDBBackend, name, _atomic, owner="dynamodb-fixes")
 
 
 def _atomic(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,5 +36,4 @@ def _atomic(method: Callable[..., Any]) -> Callable[..., Any]:
         with _LOCK:
             return method(self, *args, **kwargs)
 
-    setattr(write, _MARK, True)
     return write

@@ -1,0 +1,22 @@
+"""Install everything the sandbox changes in moto, process-wide and idempotently."""
+
+from __future__ import annotations
+
+import threading
+
+from reconciler.sandbox import ecr, ecs, scheduler
+from reconciler.sandbox.dynamodb import install_dynamodb_fixes
+
+__all__ = ["install"]
+
+_lock = threading.Lock()
+
+
+def install() -> None:
+    """The ECS and ECR fixes, the scheduler (attached to the ECS fixes through ``sandbox.events``) and the
+    DynamoDB fixes (the lock table's conditional writes must be atomic). Safe to call any number of times."""
+    with _lock:
+        ecs.install()
+        ecr.install()
+        scheduler.install()
+        install_dynamodb_fixes()
