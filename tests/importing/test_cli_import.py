@@ -53,7 +53,9 @@ def test_resources_made_with_the_aws_cli_import_and_round_trip(sandbox: dict[str
            "--settings", "name=containerInsights,value=enabled", "--tags", "key=team,value=shop"))
     ok(run(sandbox, *aws, "ecr", "create-repository", "--repository-name", "clishop/web"))
     taskdef = {"family": "clishop-web", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
-               "cpu": "256", "memory": "512", "containerDefinitions": [{
+               "cpu": "256", "memory": "512",
+               "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+               "containerDefinitions": [{
                    "name": "web", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/clishop/web:1.0",
                    "essential": True, "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}],
                    "environment": [{"name": "API_TOKEN", "value": "s3cr3t"}, {"name": "MODE", "value": "${MODE}"}]}]}
