@@ -211,4 +211,5 @@ def test_hook_naming_no_service_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "m" / "migrate-task.yaml"
     path.write_text(path.read_text().replace("runBefore: [web]", "runBefore: [wbe]"))
     [message] = problems(tmp_path / "m")
-    assert "migrate-task.yaml:4:1" in message and "runBefore names 'wbe'" in message
+    assert "migrate-task.yaml:12:15" in message and "spec.runBefore[0]" in message
+    assert "runBefore names 'wbe'" in message

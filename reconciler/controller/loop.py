@@ -22,11 +22,11 @@ from reconciler.controller.metrics import Metrics
 from reconciler.controller.shards import all_shards, shard_of_key
 from reconciler.controller.sources import Snapshot, SourceError
 from reconciler.errors import AwsError, ManifestError, ReconcilerError
+from reconciler.model.manifest import SUSPEND_ANNOTATION
 from reconciler.model.plan import Plan, ResourceChange
 from reconciler.rollouts.wait import RolloutResult, RolloutWatcher
 from reconciler.status import statuses
 
-SUSPEND_ANNOTATION = "reconciler.io/suspend"
 COMMIT_TAG = "reconciler:git-commit"
 
 
