@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.executor import apply_plan
@@ -57,6 +57,8 @@ def plan(manifests: ManifestSet, conn: Connection, options: PlanOptions) -> tupl
     live = read_live(manifests, conn.ecs, conn.ecr, owner=options.owner if options.prune else None)
     built = build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
                        retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
+    if manifests.warnings:  # what loading found worth knowing (e.g. an unknown annotation) goes with the plan
+        built = replace(built, warnings=(*(w.render() for w in manifests.warnings), *built.warnings))
     return built, live
 
 

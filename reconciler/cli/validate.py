@@ -18,10 +18,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = load(args)
+    manifests = load(args, show_warnings=True)
     kinds: dict[str, int] = {}
     for m in manifests.manifests:
         kinds[m.kind.value] = kinds.get(m.kind.value, 0) + 1
     detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    print(f"{len(manifests.manifests)} manifests valid in {len(manifests.files)} files ({detail}).")
+    warned = f" {len(manifests.warnings)} warning(s) above." if manifests.warnings else ""
+    print(f"{len(manifests.manifests)} manifests valid in {len(manifests.files)} files ({detail}).{warned}")
     return EXIT_OK

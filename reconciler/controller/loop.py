@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from reconciler.model.manifest import SUSPEND_ANNOTATION
 from reconciler.model.plan import Plan, ResourceChange
 from reconciler.rollouts.wait import RolloutResult, RolloutWatcher
 from reconciler.status import statuses
+from reconciler.variables import Variables
 
 COMMIT_TAG = "reconciler:git-commit"
 
@@ -56,7 +57,7 @@ class Shards(Protocol):
 @dataclass
 class WatchSettings:
     options: pipeline.PlanOptions
-    variables: dict[str, str] = field(default_factory=dict)
+    variables: Mapping[str, str] | Variables = field(default_factory=dict)  # --var values, or a Variables
     resync: float = 300.0
     requeue: float = 10.0  # how often rollouts in progress are checked
     suspend: bool = False
@@ -86,6 +87,7 @@ class Controller:
         self.acting_shards: set[str] = set()  # the shards the current pass acts on (fenced)
         self.known_shards: set[str] = set()
         self.requeue_pass = False  # a rollout we held changes for settled: pass again now
+        self.warned: set[str] = set()  # manifest warnings already logged (each is logged once while it lasts)
         self.state.source = source.describe()
         self.state.suspended = settings.suspend
 
@@ -146,6 +148,7 @@ class Controller:
         except ManifestError as exc:
             for problem in exc.problems:
                 log.get().error("Invalid manifest; nothing changed until it is fixed", problem=problem.render())
+            self._log_warnings([w.render() for w in exc.warnings])
             self.metrics.errors.labels(stage="load").inc()
             summary |= {"errors": [p.render() for p in exc.problems], "stage": "load"}
             result = "error"
@@ -184,6 +187,7 @@ class Controller:
             structlog.contextvars.bind_contextvars(revision=snapshot.revision[:12])
             self.state.revision = snapshot.revision
         manifests = loader.load(snapshot.paths, self.settings.variables, allow_empty=self.settings.allow_empty)
+        self._log_warnings([w.render() for w in manifests.warnings])
         held_shards = self._refresh_shards(manifests)
         if self.watcher.pending:
             self._poll_rollouts()  # a rollout that settled since the last poll must not hold this pass back
@@ -237,6 +241,12 @@ class Controller:
         return out | {"applied": done, "failed": failed, **({"errors": ["apply failed"]} if failed else {})}
 
     # --- helpers ----------------------------------------------------------------------------------
+    def _log_warnings(self, warnings: list[str]) -> None:
+        for warning in warnings:
+            if warning not in self.warned:
+                log.get().warning("Manifest warning", warning=warning)
+        self.warned = set(warnings)
+
     def _refresh_shards(self, manifests: loader.ManifestSet) -> set[str] | None:
         if self.shards is None:
             return None

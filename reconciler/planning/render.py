@@ -131,6 +131,9 @@ def to_markdown(plan: Plan) -> str:
     if plan.errors:
         lines += ["", "#### Errors", ""]
         lines += [f"- :x: `{e}`" for e in plan.errors]
+    if plan.warnings:
+        lines += ["", "#### Warnings", ""]
+        lines += [f"- :warning: `{w}`" for w in plan.warnings]
     changed = [c for c in plan.changes if c.is_change]
     if changed:
         lines += ["", "| | resource | action | detail |", "|---|---|---|---|"]
