@@ -12,6 +12,7 @@ Pages cited (all under https://docs.aws.amazon.com/AmazonECS/latest/):
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -24,6 +25,11 @@ NAME = re.compile(r"[a-zA-Z0-9_-]{1,255}")  # CD name, VOL name
 PORT_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # PM name
 HEALTH_CHECK_RANGES = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 10), "startPeriod": (0, 300)}
 MIN_CONTAINER_MEMORY = 4  # CD memory: the Docker daemon reserves at least 4 MiB (6 MiB from 20.10)
+IMAGE = re.compile(r"[A-Za-z0-9_:./#-]{1,255}")  # CD image (before any @digest)
+DIGEST = re.compile(r"sha256:[A-Fa-f0-9]{64}")  # CD image: "The only supported hash function is sha256"
+# The JSON size of a task definition. The quota page has listed 32 KiB in the past and 64 KiB since; the
+# larger is enforced here, so nothing AWS accepts is refused.
+MAX_TASK_DEFINITION_BYTES = 64 * 1024
 
 Spec = dict[str, Any]
 
@@ -67,6 +73,29 @@ def container_names(spec: Spec) -> list[Issue]:
             out.append(Issue(f"duplicate container name {name!r}", (*path, "name")))
         seen.add(name)
     return out
+
+
+def images(spec: Spec) -> list[Issue]:
+    """CD image: `repository/image:tag` is up to 255 letters, numbers, hyphens, underscores, colons, periods,
+    slashes and #; with `@digest`, that applies before the @ and the digest is sha256: and 64 hex digits."""
+    out = []
+    for path, c in containers(spec):
+        image = str(c.get("image", ""))
+        name, at, digest = image.partition("@")
+        if not IMAGE.fullmatch(name) or (at and not DIGEST.fullmatch(digest)):
+            shown = image if len(image) <= 80 else image[:79] + "…"
+            out.append(Issue(f"invalid image {shown!r}: up to 255 letters, numbers and - _ : . / #, optionally "
+                             "followed by @sha256: and 64 hex digits", (*path, "image")))
+    return out
+
+
+def size(spec: Spec) -> list[Issue]:
+    """A task definition is at most 64 KiB of JSON (Q: "Task definition size")."""
+    n = len(json.dumps(spec, separators=(",", ":")).encode())
+    if n > MAX_TASK_DEFINITION_BYTES:
+        return [Issue(f"the task definition is {n // 1024} KiB as JSON; ECS takes at most "
+                      f"{MAX_TASK_DEFINITION_BYTES // 1024} KiB")]
+    return []
 
 
 def essential_container(spec: Spec) -> list[Issue]:
@@ -135,7 +164,7 @@ def volumes(spec: Spec) -> list[Issue]:
 
 
 def port_mappings(spec: Spec) -> list[Issue]:
-    """PM/CD portMappings: none with networkMode none; with awsvpc or host, hostPort is absent or equals
+    """PM/CD portMappings: TCP/UDP port numbers; none with networkMode none; with awsvpc or host, hostPort is absent or equals
     containerPort (with containerPortRange, no hostPort); a container port is exposed once ("You can't
     expose the same container port for multiple protocols"); names follow PM name and are unique in the
     task definition (services refer to them)."""
@@ -149,6 +178,10 @@ def port_mappings(spec: Spec) -> list[Issue]:
                 out.append(Issue("networkMode none allows no port mappings", where))
                 continue
             container_port, host_port = pm.get("containerPort"), pm.get("hostPort")
+            for member, value, low in (("containerPort", container_port, 1), ("hostPort", host_port, 0)):
+                if value is not None and not low <= value <= 65535:
+                    out.append(Issue(f"{member} must be a port number, {low} to 65535 (got {value})",
+                                     (*where, member)))
             if container_port is None and pm.get("containerPortRange") is None:
                 out.append(Issue("a port mapping needs containerPort (or containerPortRange)", where))
             if pm.get("containerPortRange") is not None and host_port is not None:
@@ -327,7 +360,7 @@ def tags(spec: Spec) -> list[Issue]:
 
 
 RULES: tuple[Rule, ...] = (
-    container_count, container_names, essential_container, container_references, volumes, port_mappings,
+    size, container_count, container_names, images, essential_container, container_references, volumes, port_mappings,
     network_mode_fields, task_size, container_resources, fargate_support, windows_support, health_checks,
     placement_constraints, tags,
 )
