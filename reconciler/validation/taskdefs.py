@@ -164,10 +164,10 @@ def volumes(spec: Spec) -> list[Issue]:
 
 
 def port_mappings(spec: Spec) -> list[Issue]:
-    """PM/CD portMappings: TCP/UDP port numbers; none with networkMode none; with awsvpc or host, hostPort is absent or equals
-    containerPort (with containerPortRange, no hostPort); a container port is exposed once ("You can't
-    expose the same container port for multiple protocols"); names follow PM name and are unique in the
-    task definition (services refer to them)."""
+    """PM/CD portMappings: TCP/UDP port numbers; none with networkMode none; with awsvpc or host, hostPort is
+    absent or equals containerPort (with containerPortRange, no hostPort); a container port is exposed once
+    ("You can't expose the same container port for multiple protocols"); names follow PM name and are
+    unique in the task definition (services refer to them)."""
     mode = network_mode(spec)
     out, names = [], set()
     for path, c in containers(spec):

@@ -181,7 +181,8 @@ CASES: list[Case] = [
          files={"x.yaml": td(CONTAINER + "      environment:\n        - {name: DEBUG, value: true}\n")}),
     # --- variables -------------------------------------------------------------------------------------
     Case("X-aws-secret-key", "variable ${AWS_SECRET_ACCESS_KEY} is set in the environment, but manifests may not",
-         files={"x.yaml": td(CONTAINER + "      environment:\n        - {name: K, value: '${AWS_SECRET_ACCESS_KEY}'}\n")},
+         files={"x.yaml": td(CONTAINER + "      environment:\n"
+                                         "        - {name: K, value: '${AWS_SECRET_ACCESS_KEY}'}\n")},
          env={"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}),
     Case("X-token-with-default", "${GITHUB_TOKEN} is set in the environment",
          files={"x.yaml": td(CONTAINER + "      environment:\n        - {name: T, value: '${GITHUB_TOKEN:-none}'}\n")},
@@ -212,7 +213,8 @@ CASES: list[Case] = [
          files={"x.yaml": GOOD_TD.replace("memory: 512", "memory: 8192", 1)}, where="x.yaml:9:11"),
     Case("R-fargate-windows-small", "Windows tasks on Fargate need cpu 1024",
          files={"x.yaml": GOOD_TD + "  runtimePlatform: {operatingSystemFamily: WINDOWS_SERVER_2022_CORE}\n"}),
-    Case("R-empty-containers", "needs at least one container", files={"x.yaml": TD + FARGATE + "  containerDefinitions: []\n"}),
+    Case("R-empty-containers", "needs at least one container",
+         files={"x.yaml": TD + FARGATE + "  containerDefinitions: []\n"}),
     Case("R-eleven-containers", "at most 10 containers",
          files={"x.yaml": td("".join(CONTAINER.replace("web", f"c{i}") for i in range(11)),
                              FARGATE.replace("cpu: 256\n  memory: 512", "cpu: 4096\n  memory: 8192"))}),
@@ -230,7 +232,8 @@ CASES: list[Case] = [
     Case("R-host-port-awsvpc", "hostPort must be left out or equal containerPort",
          files={"x.yaml": td(CONTAINER + "      portMappings: [{containerPort: 80, hostPort: 8080}]\n")}),
     Case("R-fargate-no-cpu", "Fargate needs task-level cpu",
-         files={"x.yaml": td(CONTAINER, "  requiresCompatibilities: [FARGATE]\n  networkMode: awsvpc\n  memory: 512\n")}),
+         files={"x.yaml": td(CONTAINER, "  requiresCompatibilities: [FARGATE]\n  networkMode: awsvpc\n"
+                                        "  memory: 512\n")}),
     Case("R-fargate-bridge", "Fargate needs networkMode awsvpc",
          files={"x.yaml": td(CONTAINER, FARGATE.replace("awsvpc", "bridge"))}),
     Case("R-container-memory-over-task", "more than the task's 512 MiB",
@@ -239,12 +242,15 @@ CASES: list[Case] = [
          files={"x.yaml": td(CONTAINER + "      privileged: true\n")}),
     Case("R-health-check-interval", "interval must be between 5 and 300",
          files={"x.yaml": td(CONTAINER + "      healthCheck: {command: [CMD, 'true'], interval: 1}\n")}),
-    Case("R-negative-desired-count", "desiredCount cannot be negative", files={"x.yaml": service(extra="  desiredCount: -1\n")},
+    Case("R-negative-desired-count", "desiredCount cannot be negative",
+         files={"x.yaml": service(extra="  desiredCount: -1\n")},
          where="x.yaml:8:17"),
     Case("R-launch-type-and-strategy", "give launchType or capacityProviderStrategy, not both",
-         files={"x.yaml": service(extra="  launchType: FARGATE\n  capacityProviderStrategy: [{capacityProvider: FARGATE}]\n")}),
+         files={"x.yaml": service(extra="  launchType: FARGATE\n"
+                                        "  capacityProviderStrategy: [{capacityProvider: FARGATE}]\n")}),
     Case("R-two-bases", "only one capacity provider in a strategy may have a base",
-         files={"x.yaml": service(extra="  capacityProviderStrategy:\n    - {capacityProvider: FARGATE, base: 1, weight: 1}\n"
+         files={"x.yaml": service(extra="  capacityProviderStrategy:\n"
+                                        "    - {capacityProvider: FARGATE, base: 1, weight: 1}\n"
                                         "    - {capacityProvider: FARGATE_SPOT, base: 1, weight: 1}\n")}),
     Case("R-min-healthy-over-100", "minimumHealthyPercent must be between 0 and 100",
          files={"x.yaml": service(extra="  deploymentConfiguration: {minimumHealthyPercent: 150}\n")}),
@@ -257,12 +263,13 @@ CASES: list[Case] = [
     Case("R-seventeen-subnets", "at most 16 subnets",
          files={"x.yaml": service(extra="  networkConfiguration:\n    awsvpcConfiguration:\n      subnets: ["
                                         + ", ".join(f"subnet-{i:017x}" for i in range(17)) + "]\n")}),
-    Case("R-aws-tag-prefix", "the aws: prefix is reserved", files={"x.yaml": GOOD_TD + "  tags:\n    - {key: 'aws:x', value: v}\n"}),
+    Case("R-aws-tag-prefix", "the aws: prefix is reserved",
+         files={"x.yaml": GOOD_TD + "  tags:\n    - {key: 'aws:x', value: v}\n"}),
     Case("R-ecr-lifecycle-priority", "duplicate rulePriority 1",
          files={"x.yaml": "apiVersion: reconciler/v1\nkind: Repository\nmetadata:\n  name: web\nspec:\n"
                           "  lifecyclePolicy:\n    rules:\n" + 2 * (
-                              "      - rulePriority: 1\n        selection: {tagStatus: any, countType: imageCountMoreThan,"
-                              " countNumber: 3}\n        action: {type: expire}\n")}),
+                              "      - rulePriority: 1\n        selection: {tagStatus: any, "
+                              "countType: imageCountMoreThan, countNumber: 3}\n        action: {type: expire}\n")}),
     Case("R-repository-name", "invalid Repository name 'Web_App'",
          files={"x.yaml": "apiVersion: reconciler/v1\nkind: Repository\nmetadata:\n  name: Web_App\nspec: {}\n"}),
     # --- references between manifests ----------------------------------------------------------------
@@ -281,7 +288,8 @@ CASES: list[Case] = [
              "  loadBalancers: [{targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/"
              "0123456789abcdef', containerName: api, containerPort: 80}]\n"))}),
     Case("S-fargate-service-bridge-taskdef", "launchType FARGATE needs a Fargate task definition",
-         files={"td.yaml": TD + "  containerDefinitions:\n" + CONTAINER, "x.yaml": service(extra="  launchType: FARGATE\n")}),
+         files={"td.yaml": TD + "  containerDefinitions:\n" + CONTAINER,
+                "x.yaml": service(extra="  launchType: FARGATE\n")}),
     Case("S-hook-names-no-service", "runBefore names 'wbe'",
          files={"td.yaml": GOOD_TD, "x.yaml": task("migrate", "  runBefore: [wbe]\n")}),
     Case("S-duplicate-manifest", "duplicate TaskDefinition 'app'", files={"a.yaml": GOOD_TD, "x.yaml": GOOD_TD}),
