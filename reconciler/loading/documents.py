@@ -68,6 +68,10 @@ def to_manifest(file: str, doc: Document, problems: list[Problem], warnings: lis
         report.problem(message, ("kind",) if raw_kind is not None else ())
         return None
     kind = kinds[raw_kind]
+    raw_annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if isinstance(raw_annotations, dict):  # warned about even when the document has errors
+        for annotation, message in annotation_warnings([str(k) for k in raw_annotations], kind):
+            report.problem(message, ("metadata", "annotations", annotation), key=True, warning=True)
     try:
         model = specs.document_model(kind).model_validate(data)
     except ValidationError as exc:
@@ -88,8 +92,6 @@ def to_manifest(file: str, doc: Document, problems: list[Problem], warnings: lis
     annotations = dict(model.metadata.annotations)  # type: ignore[attr-defined]
     for annotation, message in annotation_problems(annotations):
         report.problem(message, ("metadata", "annotations", annotation))
-    for annotation, message in annotation_warnings(annotations, kind):
-        report.problem(message, ("metadata", "annotations", annotation), key=True, warning=True)
     if len(problems) > before:
         return None
     line, column = doc.position

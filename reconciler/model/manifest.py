@@ -77,9 +77,9 @@ def annotation_problems(annotations: dict[str, str]) -> list[tuple[str, str]]:
     return problems
 
 
-def annotation_warnings(annotations: dict[str, str], kind: Kind) -> list[tuple[str, str]]:
-    """(annotation, warning) for reconciler.io/ annotations that do nothing: unknown (a typo such as
-    reconciler.io/adpot, with a "did you mean"), or known but read on other kinds only."""
+def annotation_warnings(annotations: Iterable[str], kind: Kind) -> list[tuple[str, str]]:
+    """(annotation, warning) for reconciler.io/ annotations that do nothing: unknown (a typo, with a "did you
+    mean"), or known but read on other kinds only."""
     out = []
     for name in annotations:
         if not name.startswith(ANNOTATION_PREFIX):
