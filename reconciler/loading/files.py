@@ -206,10 +206,11 @@ def _oserror(exc: OSError) -> str:
 
 
 def read_tree(paths: Iterable[str]) -> tuple[list[SourceFile], list[Problem]]:
-    """Every `*.yaml`/`*.yml` under `paths` (files or directories), read safely, in a stable order."""
+    """Every `*.yaml`/`*.yml` under `paths` (files or directories), read safely, in a stable order. When a
+    limit on the whole set was hit, no file is returned: the set is refused as a whole, without parsing."""
     reader = _Reader()
     for raw in paths:
         if reader.full:
             break
         reader.path(raw)
-    return reader.files, reader.problems
+    return ([] if reader.full else reader.files), reader.problems

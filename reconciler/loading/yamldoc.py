@@ -314,9 +314,40 @@ def to_document(index: int, root: Node, substitute: Substitute | None = None) ->
     `substitute` is applied to every string value (not to keys); a ValueError it raises is recorded in
     `problems` at that value, and the text is kept."""
     doc = Document(index, None, root.position)
+    if _expanded_size(root, 0, {}, set()) > MAX_NODES:
+        raise YamlError(f"document {index + 1} expands to more than {MAX_NODES} values (YAML aliases?)",
+                        root.position)
     converter = _Converter(doc, substitute)
     doc.data = converter.convert(root, (), 0)
     return doc
+
+
+def _expanded_size(node: Node, depth: int, sizes: dict[int, int], path: set[int]) -> int:
+    """How many values `node` expands to, counting each use of an alias (an upper bound with merge keys),
+    without expanding anything: an alias bomb is refused before a single copy is made. Each node is sized
+    once; recursion stays within MAX_DEPTH (deeper is refused)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in path:
+        raise YamlError("a recursive alias (an anchor used inside itself)", node.position)
+    if depth > MAX_DEPTH:
+        raise YamlError(f"nested deeper than {MAX_DEPTH} levels (through aliases)", node.position)
+    path.add(key)
+    total = 1
+    if isinstance(node, Sequence):
+        children: list[Node] = node.items
+    elif isinstance(node, Mapping):
+        children = [value for _, value in node.pairs]
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, depth + 1, sizes, path)
+        if total > MAX_NODES:
+            break
+    path.discard(key)
+    sizes[key] = total
+    return total
 
 
 class _Converter:
@@ -331,7 +362,7 @@ class _Converter:
             raise YamlError(f"document {self.doc.index + 1} expands to more than {MAX_NODES} values (YAML aliases?)",
                             node.position)
         if depth > MAX_DEPTH:
-            raise YamlError(f"nested deeper than {MAX_DEPTH} levels (a recursive alias?)", node.position)
+            raise YamlError(f"nested deeper than {MAX_DEPTH} levels (through aliases)", node.position)
         self.doc.values[loc] = node.position
         if isinstance(node, Scalar):
             return self.scalar(node, loc)
