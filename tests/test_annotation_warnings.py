@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from reconciler.cli import main
 from reconciler.controller.loop import Controller, WatchSettings
 from reconciler.controller.sources import DirectorySource
 from reconciler.pipeline import PlanOptions
 
 from .conftest import MANIFESTS
+from .hostile.conftest import main_inprocess
 
 HINT = "unknown annotation 'reconciler.io/adpot' is ignored; did you mean 'reconciler.io/adopt'?"
 
@@ -31,10 +31,8 @@ def typo(tmp_path: Path) -> Path:
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([*args, "--log-format", "json"])
-    out, err = capsys.readouterr()
-    return code, out, err
+    run = main_inprocess(list(args), capsys)
+    return run.code, run.out, run.err
 
 
 def test_validate_prints_the_warning_and_succeeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from reconciler import savedplan
-from reconciler.cli import main
 from reconciler.errors import ReconcilerError
 
 from .conftest import MANIFESTS
+from .hostile.conftest import main_inprocess
 
 SECRET = "hunter2-6f1d"
 
@@ -39,10 +39,8 @@ def examples(tmp_path: Path) -> Path:
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main([*args, "--log-format", "json"])
-    out, err = capsys.readouterr()
-    return code, out, err
+    run = main_inprocess(list(args), capsys)
+    return run.code, run.out, run.err
 
 
 def mode(path: Path) -> int:

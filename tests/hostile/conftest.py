@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -63,18 +64,37 @@ class Run:
     err: str
 
 
-def run_inprocess(args: list[str], recorder: Recorder, capsys: pytest.CaptureFixture[str],
-                  monkeypatch: pytest.MonkeyPatch) -> Run:
-    """`reconciler ARGS` in this process, AWS pointed at the recorder. An exception escaping main() (what a
-    user would see as a traceback) fails the test by itself."""
+@contextlib.contextmanager
+def restored_logging() -> Iterator[None]:
+    """main() points structlog at the sys.stderr of the moment (a capture here): put it back afterwards, so
+    later tests in this process do not log into a closed capture."""
+    import structlog
+
+    saved = structlog.get_config()
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+
+
+def main_inprocess(args: list[str], capsys: pytest.CaptureFixture[str]) -> Run:
+    """`reconciler ARGS --log-format json` in this process. An exception escaping main() (what a user would
+    see as a traceback) fails the test by itself."""
     from reconciler.cli import main
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL", recorder.url)
-    monkeypatch.setenv("NO_COLOR", "1")
     capsys.readouterr()
-    code = main([*args, "--log-format", "json"])
+    with restored_logging():
+        code = main([*args, "--log-format", "json"])
     out, err = capsys.readouterr()
     return Run(code, out, err)
+
+
+def run_inprocess(args: list[str], recorder: Recorder, capsys: pytest.CaptureFixture[str],
+                  monkeypatch: pytest.MonkeyPatch) -> Run:
+    """`reconciler ARGS` in this process, AWS pointed at the recorder."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", recorder.url)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return main_inprocess(args, capsys)
 
 
 def run_process(args: list[str], recorder: Recorder, cwd: Path) -> Run:
