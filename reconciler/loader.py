@@ -12,12 +12,13 @@ document and the field path. Nothing here talks to AWS.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reconciler.errors import ManifestError, Problem
 from reconciler.loading import documents, files, yamldoc
 from reconciler.model.keys import Kind, ResourceKey
 from reconciler.model.manifest import Manifest
+from reconciler.model.sensitive import is_sensitive_name
 from reconciler.validation.references import check_set
 from reconciler.variables import VariableError, Variables
 
@@ -39,6 +40,30 @@ class ManifestSet:
 
     def of_kind(self, kind: Kind) -> list[Manifest]:
         return [m for m in self.manifests if m.kind is kind]
+
+    def sensitive_values(self) -> list[str]:
+        """The values of the secret-looking variables substituted (longest first), for output to mask
+        wherever they ended up (a `${DB_PASSWORD}` can be written into any field)."""
+        return sensitive_values(self.variables)
+
+
+MASK = "(sensitive)"
+
+
+def sensitive_values(variables: Mapping[str, str]) -> list[str]:
+    values = {v for name, v in variables.items() if v and is_sensitive_name(name)}
+    return sorted(values, key=lambda v: (-len(v), v))
+
+
+def _masked(problems: list[Problem], hidden: list[str]) -> list[Problem]:
+    """Problems with secret variable values masked: an error message may quote a value (`got '...'`)."""
+    out = []
+    for problem in problems:
+        message = problem.message
+        for value in hidden:
+            message = message.replace(value, MASK)
+        out.append(replace(problem, message=message) if message != problem.message else problem)
+    return out
 
 
 def load(paths: Iterable[str], variables_: Mapping[str, str] | Variables | None = None,
@@ -76,9 +101,10 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | Variables | None 
             problems.append(Problem(issue.message, file=m.source.file, line=line, column=column,
                                     document=str(m.key),
                                     path=documents.field_path(("spec", *issue.path)) if issue.path else None))
+    hidden = sensitive_values(used)
     if problems:
-        raise ManifestError(problems, warnings)
-    return ManifestSet(tuple(manifests), tuple(f.name for f in sources), tuple(warnings), used)
+        raise ManifestError(_masked(problems, hidden), _masked(warnings, hidden))
+    return ManifestSet(tuple(manifests), tuple(f.name for f in sources), tuple(_masked(warnings, hidden)), used)
 
 
 def _load_file(source: files.SourceFile, substitute: yamldoc.Substitute, problems: list[Problem],

@@ -27,14 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.loader import ManifestSet
+from reconciler.loader import MASK, ManifestSet, sensitive_values
 from reconciler.model.manifest import content_digest
 from reconciler.model.plan import Plan
 from reconciler.model.sensitive import is_sensitive_name
 from reconciler.planning import render
 
 FORMAT = "reconciler-plan/v1"
-MASK = "(sensitive)"
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -55,8 +54,7 @@ class SavedPlan:
 
 def secrets(manifests: ManifestSet, given: Mapping[str, str]) -> list[str]:
     """The values of the secret-looking variables this load used or was given, longest first."""
-    values = {v for n, v in {**manifests.variables, **given}.items() if is_sensitive_name(n) and v}
-    return sorted(values, key=lambda v: (-len(v), v))
+    return sensitive_values({**manifests.variables, **given})
 
 
 def mask(value: Any, hidden: list[str]) -> Any:

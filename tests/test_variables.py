@@ -107,3 +107,21 @@ def test_patterns_are_names_or_simple_globs(pattern: str) -> None:
     with pytest.raises(ValueError) as info:
         check_patterns([pattern])
     assert "--allow-env expects" in str(info.value)
+
+
+def test_error_messages_never_quote_a_secret_variable(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manifest that writes ${DB_PASSWORD} where AWS wants a number: the error names the field, and the
+    value it quotes is masked (the plan of a pull request is public)."""
+    from reconciler import loader
+    from reconciler.errors import ManifestError
+
+    (tmp_path / "td.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata:\n  name: app\nspec:\n"
+        "  containerDefinitions:\n    - name: web\n      image: nginx\n      memory: ${DB_PASSWORD}\n"
+        "      command: ['${DB_PASSWORD}${DB_PASSWORD}']\n      user: '${DB_PASSWORD}'\n"
+        "      environment: [{name: A, value: '${DB_PASSWORD}'}, {name: A, value: b}]\n")
+    with pytest.raises(ManifestError) as info:
+        loader.load([str(tmp_path)], {"DB_PASSWORD": "hunter2-secret"})
+    text = str(info.value) + " ".join(p.render() for p in info.value.problems)
+    assert "spec.containerDefinitions[0].memory" in text and "(sensitive)" in text
+    assert "hunter2-secret" not in text
