@@ -84,7 +84,14 @@ def plan_body(plan: Plan, hidden: list[str] | None = None) -> Any:
 
 
 def plan_digest(plan: Plan, hidden: list[str] | None = None) -> str:
-    return content_digest(plan_body(plan, hidden))
+    """A digest of what the plan does: its changes, errors and summary. Not where the manifests were read
+    from (`source`, and the file names in `warnings`): a plan made with `plan m/ --out` and applied with
+    `apply plan.json` from elsewhere reads the same files under their absolute paths."""
+    body = plan_body(plan, hidden)
+    body.pop("warnings", None)
+    for change in body.get("changes", []):
+        change.pop("source", None)
+    return content_digest(body)
 
 
 def is_saved_plan(path: str) -> bool:

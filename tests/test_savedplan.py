@@ -169,3 +169,18 @@ def test_masking_covers_strings_numbers_and_nested_values() -> None:
     body = {"a": ["x-hunter2-y", {"b": 1234}], "c": True, "d": 1234.5}
     assert savedplan.mask(body, ["hunter2", "1234"]) == {"a": ["x-(sensitive)-y", {"b": "(sensitive)"}],
                                                           "c": True, "d": 1234.5}
+
+
+def test_a_plan_made_with_a_relative_path_applies(aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`plan m --out plan.json` (relative), then `apply plan.json`: the saved plan reads the same files by
+    their absolute path, which must not make it look stale (the plan's `source` fields and warnings name
+    the files the way they were given)."""
+    m = examples(tmp_path)
+    cluster = m / "cluster.yaml"
+    cluster.write_text(cluster.read_text().replace("  name: demo\n", "  name: demo\n  annotations:\n"
+                                                                     "    reconciler.io/adpot: \"true\"\n"))
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "plan", "m", "--out", "plan.json", "--var", "DB_PASSWORD=x")[0] == 0
+    code, out, err = cli(capsys, "apply", "plan.json", "--var", "DB_PASSWORD=x", "--no-wait")
+    assert code == 0, out + err
