@@ -87,7 +87,8 @@ class Variables:
     @classmethod
     def from_process(cls, given: Mapping[str, str] | None = None, allow_env: Iterable[str] = ()) -> Variables:
         """--var values, this process's environment, and the defaults + $RECONCILER_ALLOW_ENV + --allow-env."""
-        extra = split_patterns(os.environ.get(ALLOW_ENV_VARIABLE, "")) + check_patterns(allow_env)
+        extra = [*split_patterns(os.environ.get(ALLOW_ENV_VARIABLE, "")),
+                 *(p for item in allow_env for p in check_patterns(item.split(",")))]
         return cls(dict(given or {}), dict(os.environ), (*DEFAULT_ALLOW_ENV, *extra))
 
     @property

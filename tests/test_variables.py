@@ -97,9 +97,10 @@ def test_process_allowlist_comes_from_the_environment_and_the_flag(monkeypatch: 
     monkeypatch.setenv("RECONCILER_ALLOW_ENV", "APP_*, SUBNET_A")
     monkeypatch.setenv("APP_ENV", "staging")
     monkeypatch.setenv("TEAM", "ops")
-    variables = Variables.from_process({}, ["TEAM"])
-    assert variables.substitute("${APP_ENV}-${TEAM}") == "staging-ops"
-    assert variables.extra_allow == ("APP_*", "SUBNET_A", "TEAM")
+    monkeypatch.setenv("ZONE", "a")
+    variables = Variables.from_process({}, ["TEAM", "ZONE,REGION_*"])
+    assert variables.substitute("${APP_ENV}-${TEAM}-${ZONE}") == "staging-ops-a"
+    assert variables.extra_allow == ("APP_*", "SUBNET_A", "TEAM", "ZONE", "REGION_*")
 
 
 @pytest.mark.parametrize("pattern", ["A-B", "$(rm -rf)", "X[0-9]", "a b/c"])
