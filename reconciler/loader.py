@@ -26,6 +26,7 @@ MAX_FILE_BYTES = files.MAX_FILE_BYTES
 MAX_TOTAL_BYTES = files.MAX_TOTAL_BYTES
 MAX_NODES = yamldoc.MAX_NODES
 MAX_DEPTH = yamldoc.MAX_DEPTH
+MAX_PROBLEMS = 1000  # listed at most; a file of 100,000 broken documents must not flood a CI log
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | Variables | None 
     warnings: list[Problem] = []
     loaded: list[tuple[Manifest, yamldoc.Document]] = []
     for source_file in sources:
+        if len(problems) > MAX_PROBLEMS:
+            break  # enough to list: the rest is not even parsed
         loaded.extend(_load_file(source_file, substitute, problems, warnings))
     manifests = [m for m, _ in loaded]
     if allow_empty and not manifests and not problems:
@@ -103,7 +106,10 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | Variables | None 
                                     path=documents.field_path(("spec", *issue.path)) if issue.path else None))
     hidden = sensitive_values(used)
     if problems:
-        raise ManifestError(_masked(problems, hidden), _masked(warnings, hidden))
+        if len(problems) > MAX_PROBLEMS:
+            problems = [*problems[:MAX_PROBLEMS], Problem(f"…and more: only the first {MAX_PROBLEMS} problems are "
+                                                          "listed (loading stopped there)", file=", ".join(paths))]
+        raise ManifestError(_masked(problems, hidden), _masked(warnings[:MAX_PROBLEMS], hidden))
     return ManifestSet(tuple(manifests), tuple(f.name for f in sources), tuple(_masked(warnings, hidden)), used)
 
 
@@ -118,17 +124,19 @@ def _load_file(source: files.SourceFile, substitute: yamldoc.Substitute, problem
     out: list[tuple[Manifest, yamldoc.Document]] = []
     try:
         text = yamldoc.decode(source.data)
-        roots = list(yamldoc.parse(text))
-        docs = [yamldoc.to_document(index, root, variable) for index, root in roots
-                if not (root is None or (isinstance(root, yamldoc.Scalar) and root.value is None))]
+        for index, root in yamldoc.parse(text):
+            if root is None or (isinstance(root, yamldoc.Scalar) and root.value is None):
+                continue  # an empty document between `---` separators
+            doc = yamldoc.to_document(index, root, variable)
+            manifest = documents.to_manifest(source.name, doc, problems, warnings)
+            if manifest is not None:
+                out.append((manifest, doc))
+            if len(problems) > MAX_PROBLEMS:
+                break
     except yamldoc.YamlError as exc:
         line, column = exc.position if exc.position else (None, None)
         problems.append(Problem(exc.message, file=source.name, line=line, column=column))
         return []
-    for doc in docs:
-        manifest = documents.to_manifest(source.name, doc, problems, warnings)
-        if manifest is not None:
-            out.append((manifest, doc))
     return out
 
 

@@ -164,6 +164,8 @@ CASES: list[Case] = [
          files={"x.yaml": "".join(f"a{i}: &a{i} " + ("[" * 30) + (f"*a{i - 1}" if i else "1") + ("]" * 30) + "\n"
                                   for i in range(5))}),
     Case("Y-syntax-error", "invalid YAML", files={"x.yaml": TD + "  cpu: [256\n"}),
+    Case("Y-a-hundred-thousand-documents", "…and more: only the first 1000 problems are listed",
+         files={"x.yaml": "a: 1\n---\n" * 100_000}),
     # --- YAML 1.1 coercions ------------------------------------------------------------------------------
     Case("C-float-version-in-text", "YAML reads 1.10 as the number 1.1",
          files={"x.yaml": td(CONTAINER + "      environment:\n        - {name: VERSION, value: 1.10}\n")},
