@@ -47,10 +47,12 @@ class Problem:
 
 
 class ManifestError(ReconcilerError):
-    """The manifests cannot be used. `problems` lists all of them, not only the first."""
+    """The manifests cannot be used. `problems` lists all of them, not only the first; `warnings` what was
+    found besides (e.g. an unknown annotation), which alone would not stop anything."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None) -> None:
         self.problems = problems
+        self.warnings = list(warnings or [])
         super().__init__("\n".join(p.render() for p in problems))
 
 

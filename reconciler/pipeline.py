@@ -97,7 +97,8 @@ def plan(manifests: ManifestSet, conn: Connection, options: PlanOptions) -> tupl
     built = build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
                        retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
     secrets = plain_secret_warnings(manifests.manifests, options.sensitive_patterns)
-    return replace(built, warnings=(*secrets, *built.warnings)), live
+    loading = [w.render() for w in manifests.warnings]  # what loading found worth knowing (an unknown annotation)
+    return replace(built, warnings=(*loading, *secrets, *built.warnings)), live
 
 
 @dataclass

@@ -16,8 +16,10 @@ REGION = "us-east-1"
 
 
 @pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never reach real AWS from a test: dummy credentials, no profile, no configured endpoint."""
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Never reach real AWS from a test: dummy credentials, no profile, no configured endpoint. Local writer
+    locks live in the test's own directory: in-process applies of tests running in parallel against their own
+    in-process moto share one endpoint name, so they must not share one lock file."""
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name, raising=False)
@@ -27,6 +29,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    runtime = tmp_path_factory.mktemp("locks")  # (beside the test's tmp_path, never inside it)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
 
 
 @pytest.fixture

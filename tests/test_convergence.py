@@ -118,18 +118,37 @@ def test_aws_error_stops_dependents_keeps_what_succeeded_and_rerun_continues(aws
 
 
 def test_failure_skips_resources_that_depend_on_it(aws: Any, tmp_path: Path) -> None:
-    """When a task definition cannot be registered, its service is not attempted."""
+    """When a task definition cannot be registered, its service is not attempted. (AWS refuses it for a
+    reason only AWS knows, e.g. a role it cannot pass: injected below botocore, since validation refuses
+    everything it can know offline.)"""
+    from botocore.awsrequest import AWSResponse
+
+    class Refuse:
+        def __call__(self, request: Any, **kwargs: Any) -> AWSResponse:
+            body = b'{"__type":"ClientException","message":"Role is not valid"}'
+            return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.1"}, Raw(body))
+
+    class Raw:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+        def stream(self, **kwargs: Any) -> Any:
+            yield self.body
+
     (tmp_path / "td.yaml").write_text(
         "apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata:\n  name: bad\nspec:\n"
-        "  requiresCompatibilities: [FARGATE]\n  networkMode: awsvpc\n"  # Fargate without cpu/memory: refused
+        "  requiresCompatibilities: [FARGATE]\n  networkMode: awsvpc\n  cpu: 256\n  memory: 512\n"
         "  containerDefinitions:\n    - {name: a, image: nginx, memory: 128}\n")
     (tmp_path / "c.yaml").write_text("apiVersion: reconciler/v1\nkind: Cluster\nmetadata: {name: fixtures}\n"
                                      "spec: {}\n")
-    (tmp_path / "s.yaml").write_text(service_manifest("bad", "bad", extra="  launchType: FARGATE\n"))
+    (tmp_path / "s.yaml").write_text(service_manifest("bad", "bad", extra=(
+        "  launchType: FARGATE\n  networkConfiguration:\n    awsvpcConfiguration:\n"
+        f"      subnets: {SUBNETS}\n")))
+    aws.clients.ecs.meta.events.register_first("before-send.ecs.RegisterTaskDefinition", Refuse())
     aws.clients.mutations.calls.clear()
     _, result = apply_once(aws, [str(tmp_path)])
     status = {str(o.key): (o.status, o.message) for o in result.outcomes}
-    assert status["TaskDefinition/bad"][0] == "failed"
+    assert status["TaskDefinition/bad"][0] == "failed" and "Role is not valid" in status["TaskDefinition/bad"][1]
     assert status["Service/fixtures/bad"] == ("skipped", "not attempted: TaskDefinition/bad failed")
     assert "ecs.CreateService" not in aws.clients.mutations.calls
 
@@ -216,12 +235,13 @@ def test_replace_is_refused_without_allow_replace_and_done_with_it(aws: Any, tmp
     plan = plan_of(aws, [str(m)])
     [svc] = [c for c in plan.changes if c.is_change]
     assert svc.action is Action.UPDATE  # strategy changes are updatable
+    # (DAEMON services cannot run on Fargate: validation refuses that, as AWS does)
     edit(m / "web-service.yaml", "  capacityProviderStrategy:\n    - {capacityProvider: FARGATE_SPOT, weight: 1}\n",
-         "  launchType: FARGATE\n  schedulingStrategy: DAEMON\n")
+         "  launchType: EC2\n  schedulingStrategy: DAEMON\n")
     edit(m / "web-service.yaml", "  desiredCount: 2\n", "")
     plan = plan_of(aws, [str(m)])
     [svc] = [c for c in plan.changes if c.is_change]
-    assert svc.action is Action.REPLACE and svc.replace_fields == ("schedulingStrategy",)
+    assert svc.action is Action.REPLACE and svc.replace_fields == ("launchType", "schedulingStrategy")
     assert refusal(plan, allow_replace=False)
     assert refusal(plan, allow_replace=True) == []
     manifests = loader.load([str(m)])

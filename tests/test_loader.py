@@ -211,4 +211,58 @@ def test_hook_naming_no_service_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "m" / "migrate-task.yaml"
     path.write_text(path.read_text().replace("runBefore: [web]", "runBefore: [wbe]"))
     [message] = problems(tmp_path / "m")
-    assert "migrate-task.yaml:4:1" in message and "runBefore names 'wbe'" in message
+    assert "migrate-task.yaml:12:15" in message and "spec.runBefore[0]" in message
+    assert "runBefore names 'wbe'" in message
+
+
+def test_unknown_annotation_is_a_warning_with_a_hint(tmp_path: Path) -> None:
+    """A typo in a reconciler.io/ annotation is reported (did you mean ...), and changes nothing else."""
+    write(tmp_path, "c.yaml", "apiVersion: reconciler/v1\nkind: Cluster\nmetadata:\n  name: demo\n  annotations:\n"
+                              "    reconciler.io/adpot: \"true\"\n    reconciler.io/rollback: \"false\"\n"
+                              "    example.com/anything: x\nspec: {}\n")
+    loaded = loader.load([str(tmp_path)])
+    assert len(loaded.manifests) == 1
+    messages = [w.render() for w in loaded.warnings]
+    assert len(messages) == 2
+    assert "c.yaml:6:5: Cluster/demo: metadata.annotations.reconciler.io/adpot: unknown annotation " \
+           "'reconciler.io/adpot' is ignored; did you mean 'reconciler.io/adopt'?" in messages[0]
+    assert "'reconciler.io/rollback' has no effect on a Cluster (only on: Service)" in messages[1]
+
+
+def test_every_annotation_the_product_reads_is_known() -> None:
+    """Each reconciler.io/ name in the code is in KNOWN_ANNOTATIONS (so it is never warned about)."""
+    import re
+
+    from reconciler.model.manifest import KNOWN_ANNOTATIONS
+
+    root = Path(loader.__file__).parent
+    used = {name for path in root.rglob("*.py") for name in re.findall(r"reconciler\.io/[a-z-]+", path.read_text())}
+    assert used == set(KNOWN_ANNOTATIONS)
+
+
+def test_warnings_travel_with_errors(tmp_path: Path) -> None:
+    write(tmp_path, "c.yaml", "apiVersion: reconciler/v1\nkind: Cluster\nmetadata:\n  name: demo\n  annotations:\n"
+                              "    reconciler.io/suspnd: \"true\"\nspec: {nope: 1}\n")
+    with pytest.raises(ManifestError) as info:
+        loader.load([str(tmp_path)])
+    assert any("did you mean 'reconciler.io/suspend'" in w.render() for w in info.value.warnings)
+
+
+def test_a_bad_suspend_value_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "c.yaml", "apiVersion: reconciler/v1\nkind: Cluster\nmetadata:\n  name: demo\n  annotations:\n"
+                              "    reconciler.io/suspend: \"please\"\nspec: {}\n")
+    [message] = problems(tmp_path)
+    assert "c.yaml:6:28" in message and 'expected "true" or "false"' in message
+
+
+def test_references_that_resolve_are_accepted(tmp_path: Path) -> None:
+    """The cross-manifest rules accept what is right: a load balancer on a real container port, overrides of
+    real containers, a task that runs after one service and before another."""
+    shutil.copytree(MANIFESTS, tmp_path / "m")
+    path = tmp_path / "m" / "web-service.yaml"
+    path.write_text(path.read_text().replace("  desiredCount: 2\n", "  desiredCount: 2\n  loadBalancers:\n"
+                                             "    - targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:"
+                                             "123456789012:targetgroup/web/0123456789abcdef\n"
+                                             "      containerName: web\n      containerPort: 80\n"))
+    loaded = loader.load([str(tmp_path / "m")])
+    assert len(loaded.manifests) == 5 and loaded.warnings == ()

@@ -473,11 +473,11 @@ def test_controller_status_and_last_pass_diffs_are_masked(aws: Any, tmp_path: Pa
     try:
         with structlog.testing.capture_logs() as first_logs:
             controller.reconcile_once("start")
-        assert sum(e["event"] == "Plan warning" for e in first_logs) == 3
+        assert sum(e["event"] == "Warning" for e in first_logs) == 3
         secret_manifests(root, NEW_SECRET)
         with structlog.testing.capture_logs() as logs:
             controller.reconcile_once("change")
-        assert not any(e["event"] == "Plan warning" for e in logs)
+        assert not any(e["event"] == "Warning" for e in logs)
         changes = controller.state.last_pass["changes"]
         [td] = [c for c in changes if c["kind"] == "TaskDefinition"]
         assert {"path": "containerDefinitions[app].environment[DB_PASSWORD]", "before": SENSITIVE,

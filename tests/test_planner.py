@@ -101,7 +101,7 @@ def test_one_field_changed_is_one_update(tmp_path: Path) -> None:
 
 def test_field_aws_cannot_update_is_a_replace(tmp_path: Path) -> None:
     """launchType cannot change in place (not in UpdateService): replace, and why."""
-    plan = build_plan(load(tmp_path, TASKDEF, service(extra="  desiredCount: 2\n  launchType: FARGATE\n")),
+    plan = build_plan(load(tmp_path, TASKDEF, service(extra="  desiredCount: 2\n  launchType: EXTERNAL\n")),
                       live_world({}))
     svc = plan.changes[-1]
     assert svc.action is Action.REPLACE and svc.replace_fields == ("launchType",)

@@ -126,6 +126,7 @@ def test_failing_migration_blocks_the_service_rollout(aws: Any, tmp_path: Path,
     assert deploy(aws, m)[0].ok
     monkeypatch.setenv("IMAGE_TAG", "2.0.0")
     monkeypatch.setenv("MIGRATE_EXIT_CODE", "3")
+    monkeypatch.setenv("RECONCILER_ALLOW_ENV", "MIGRATE_EXIT_CODE")  # (IMAGE_TAG is allowed by default)
     result, rollouts = deploy(aws, m)
     status = {str(o.key): o for o in result.outcomes}
     assert status["Task/migrate"].status == "failed"

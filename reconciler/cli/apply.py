@@ -13,6 +13,7 @@ from reconciler.cli import arguments
 from reconciler.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
+    assignments,
     aws,
     console,
     duration,
@@ -22,6 +23,7 @@ from reconciler.cli.common import (
     plan_options,
     writer_lock,
 )
+from reconciler.errors import ReconcilerError
 from reconciler.model.plan import Outcome
 from reconciler.planning import render
 from reconciler.progress import RolloutProgress
@@ -54,8 +56,21 @@ def _saved_plan_args(args: argparse.Namespace) -> savedplan.SavedPlan | None:
     """`apply plan.json`: take the paths, variables and options the saved plan was made with."""
     if len(args.paths) != 1 or not savedplan.is_saved_plan(args.paths[0]):
         return None
-    saved = savedplan.read(args.paths[0])
-    args.paths, args.var = saved.paths, [f"{k}={v}" for k, v in saved.variables.items()]
+    path = args.paths[0]
+    saved = savedplan.read(path)
+    given = assignments(args)
+    missing = [name for name in saved.sensitive_variables if name not in given]
+    if missing:
+        example = " ".join(f"--var {name}=..." for name in missing)
+        raise ReconcilerError(f"{path} was made with --var {', '.join(missing)}, whose value is not stored in the "
+                              f"file (the name looks secret): give it again: reconciler apply {path} {example}")
+    for name, value in given.items():
+        if name in saved.variables and saved.variables[name] != value:
+            raise ReconcilerError(f"--var {name} differs from the value {path} was made with; a saved plan is "
+                                  "applied with its own variables (make a new plan to change them)")
+    args.paths = saved.paths
+    args.var = [f"{k}={v}" for k, v in {**saved.variables, **given}.items()]
+    args.allow_env = [*saved.allow_env, *args.allow_env]
     o = saved.options
     if "sensitive_patterns" in o:  # the plan was masked (and warned) with these: mask with them too
         args.sensitive_pattern = list(o["sensitive_patterns"])

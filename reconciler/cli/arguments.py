@@ -23,6 +23,11 @@ def common(parser: argparse.ArgumentParser) -> None:
 def variables(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
                         help="set a variable for ${KEY} substitution (overrides the environment)")
+    parser.add_argument("--allow-env", action="append", default=[], metavar="PATTERN",
+                        help="let ${NAME} read NAME from the environment when it matches PATTERN (a name or a glob "
+                             "such as APP_*; comma-separated lists too; also $RECONCILER_ALLOW_ENV). Allowed by "
+                             "default: AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCOUNT_ID, IMAGE_TAG, *_IMAGE_TAG. Names "
+                             "that look secret (..._KEY, ..._TOKEN, ...PASSWORD) only when named exactly")
 
 
 def manifests(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from reconciler import loader, log, pipeline, variables
 from reconciler.aws.clients import AwsSettings
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.model.manifest import parse_duration
 from reconciler.model.sensitive import PATTERNS_ENV, configured_patterns
 from reconciler.planning.mask import secret_values
@@ -58,11 +58,31 @@ def assignments(args: argparse.Namespace) -> dict[str, str]:
     return given
 
 
-def load(args: argparse.Namespace) -> loader.ManifestSet:
+def variable_source(args: argparse.Namespace) -> variables.Variables:
+    """--var values, and the environment as far as the allowlist (defaults, $RECONCILER_ALLOW_ENV,
+    --allow-env) lets manifests read it."""
+    try:
+        return variables.Variables.from_process(assignments(args), getattr(args, "allow_env", []))
+    except ValueError as exc:
+        raise ReconcilerError(str(exc)) from exc
+
+
+def load(args: argparse.Namespace, show_warnings: bool = False) -> loader.ManifestSet:
+    """Load the manifests; with `show_warnings`, print what is worth knowing (e.g. an unknown annotation) on
+    stderr (plan and apply show them in the plan instead). Warnings are printed beside errors too."""
     allow_empty = bool(getattr(args, "prune", False) and getattr(args, "allow_empty", False))
-    manifests = loader.load(args.paths, assignments(args), allow_empty=allow_empty)
+    try:
+        manifests = loader.load(args.paths, variable_source(args), allow_empty=allow_empty)
+    except ManifestError as exc:
+        for problem in exc.warnings:
+            warning(problem.render())
+        raise
     remember_secrets(manifests)
-    log.get().info("Loaded manifests", files=len(manifests.files), manifests=len(manifests.manifests))
+    if show_warnings:
+        for problem in manifests.warnings:
+            warning(problem.render())
+    log.get().info("Loaded manifests", files=len(manifests.files), manifests=len(manifests.manifests),
+                   warnings=len(manifests.warnings))
     return manifests
 
 

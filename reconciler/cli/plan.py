@@ -9,7 +9,17 @@ from typing import Any
 
 from reconciler import log, pipeline, savedplan
 from reconciler.cli import arguments
-from reconciler.cli.common import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, assignments, aws, console, load, plan_options
+from reconciler.cli.common import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    assignments,
+    aws,
+    console,
+    load,
+    plan_options,
+    variable_source,
+)
 from reconciler.model.plan import Plan
 from reconciler.planning import render
 
@@ -30,8 +40,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="exit 2 when the plan has changes (as terraform plan -detailed-exitcode)")
     p.add_argument("--show-unchanged", action="store_true", help="list resources in sync too (text)")
     p.add_argument("--out", metavar="FILE", default=None,
-                   help="also save the plan to FILE (JSON); `reconciler apply FILE` applies exactly that plan, or "
-                        "refuses it when the manifests or live AWS changed since")
+                   help="also save the plan to FILE (JSON, mode 0600, secret-looking --var values left out); "
+                        "`reconciler apply FILE` applies exactly that plan, or refuses it when the manifests or "
+                        "live AWS changed since")
     p.set_defaults(run=run)
 
 
@@ -54,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     print_plan(plan, args.output, args.show_unchanged)
     if args.out:
         savedplan.write(args.out, plan, manifests, args.paths, assignments(args), asdict(options) | {
-            "adopt": sorted(options.adopt), "allowEmpty": args.allow_empty}, log.masker())
+            "adopt": sorted(options.adopt), "allowEmpty": args.allow_empty}, log.masker(),
+            variable_source(args).extra_allow)
         log.get().info("Saved plan", file=args.out)
     if plan.errors:
         return EXIT_ERROR

@@ -19,12 +19,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = load(args)
+    manifests = load(args, show_warnings=True)
     kinds: dict[str, int] = {}
     for m in manifests.manifests:
         kinds[m.kind.value] = kinds.get(m.kind.value, 0) + 1
     detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    for text in plain_secret_warnings(manifests.manifests, sensitive_patterns(args)):
+    secret_warnings = plain_secret_warnings(manifests.manifests, sensitive_patterns(args))
+    for text in secret_warnings:
         warning(text)
-    print(f"{len(manifests.manifests)} manifests valid in {len(manifests.files)} files ({detail}).")
+    count = len(manifests.warnings) + len(secret_warnings)
+    warned = f" {count} warning(s) above." if count else ""
+    print(f"{len(manifests.manifests)} manifests valid in {len(manifests.files)} files ({detail}).{warned}")
     return EXIT_OK

@@ -10,12 +10,12 @@ from reconciler import log
 from reconciler.cli import arguments
 from reconciler.cli.common import (
     EXIT_OK,
-    assignments,
     aws,
     duration,
     holder,
     lock_timeout,
     plan_options,
+    variable_source,
     writer_lock,
 )
 from reconciler.errors import ReconcilerError
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ReconcilerError(str(exc)) from exc
     options = plan_options(args)
-    settings = WatchSettings(options=options, variables=assignments(args), resync=duration(args.resync, "--resync"),
+    settings = WatchSettings(options=options, variables=variable_source(args), resync=duration(args.resync, "--resync"),
                              requeue=duration(args.requeue, "--requeue"), suspend=args.suspend,
                              allow_empty=bool(args.prune and args.allow_empty),
                              rollout_timeout=duration(args.timeout, "--timeout"))

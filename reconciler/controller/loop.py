@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -22,13 +22,14 @@ from reconciler.controller.metrics import Metrics
 from reconciler.controller.shards import all_shards, shard_of_key
 from reconciler.controller.sources import Snapshot, SourceError
 from reconciler.errors import AwsError, ManifestError, ReconcilerError
+from reconciler.model.manifest import SUSPEND_ANNOTATION
 from reconciler.model.plan import Plan, ResourceChange
 from reconciler.planning import render
 from reconciler.planning.mask import secret_values
 from reconciler.rollouts.wait import RolloutResult, RolloutWatcher
 from reconciler.status import statuses
+from reconciler.variables import Variables
 
-SUSPEND_ANNOTATION = "reconciler.io/suspend"
 COMMIT_TAG = "reconciler:git-commit"
 
 
@@ -58,7 +59,7 @@ class Shards(Protocol):
 @dataclass
 class WatchSettings:
     options: pipeline.PlanOptions
-    variables: dict[str, str] = field(default_factory=dict)
+    variables: Mapping[str, str] | Variables = field(default_factory=dict)  # --var values, or a Variables
     resync: float = 300.0
     requeue: float = 10.0  # how often rollouts in progress are checked
     suspend: bool = False
@@ -88,7 +89,7 @@ class Controller:
         self.acting_shards: set[str] = set()  # the shards the current pass acts on (fenced)
         self.known_shards: set[str] = set()
         self.requeue_pass = False  # a rollout we held changes for settled: pass again now
-        self.warned: tuple[str, ...] = ()  # the plan warnings last logged (logged again only when they change)
+        self.warned: set[str] = set()  # warnings already logged (each is logged once while it lasts)
         log.add_patterns(settings.options.sensitive_patterns)
         self.state.source = source.describe()
         self.state.suspended = settings.suspend
@@ -150,6 +151,7 @@ class Controller:
         except ManifestError as exc:
             for problem in exc.problems:
                 log.get().error("Invalid manifest; nothing changed until it is fixed", problem=problem.render())
+            self._log_warnings([w.render() for w in exc.warnings])
             self.metrics.errors.labels(stage="load").inc()
             summary |= {"errors": [p.render() for p in exc.problems], "stage": "load"}
             result = "error"
@@ -188,7 +190,9 @@ class Controller:
             structlog.contextvars.bind_contextvars(revision=snapshot.revision[:12])
             self.state.revision = snapshot.revision
         masker = log.masker()
-        log.remember(v for k, v in self.settings.variables.items() if masker.secret(k))
+        given = self.settings.variables
+        log.remember(v for k, v in (given.given if isinstance(given, Variables) else given).items()
+                     if masker.secret(k))
         manifests = loader.load(snapshot.paths, self.settings.variables, allow_empty=self.settings.allow_empty)
         log.remember(secret_values(manifests.manifests, masker))
         held_shards = self._refresh_shards(manifests)
@@ -198,7 +202,7 @@ class Controller:
         plan = self._mine(plan, manifests, held_shards)
         drift = [c for c in plan.changes if c.is_change]
         self.metrics.drifted.set(len(drift))
-        self._log_warnings(plan)
+        self._log_warnings(list(plan.warnings))  # (they include what loading found, e.g. unknown annotations)
         # What this pass found to change, field by field and masked (what a web page shows of the last pass).
         out: dict[str, Any] = {"planned": len(drift), "changes": [
             render.change_item(c) for c in log.masker().plan(replace(plan, changes=tuple(drift))).changes]}
@@ -247,6 +251,12 @@ class Controller:
         return out | {"applied": done, "failed": failed, **({"errors": ["apply failed"]} if failed else {})}
 
     # --- helpers ----------------------------------------------------------------------------------
+    def _log_warnings(self, warnings: list[str]) -> None:
+        for warning in warnings:
+            if warning not in self.warned:
+                log.get().warning("Warning", warning=warning)
+        self.warned = set(warnings)
+
     def _refresh_shards(self, manifests: loader.ManifestSet) -> set[str] | None:
         if self.shards is None:
             return None
@@ -319,12 +329,6 @@ class Controller:
             else:
                 self.metrics.errors.labels(stage="rollout").inc()
                 log.get().error("Rollout failed", resource=str(result.key), reason=result.message)
-
-    def _log_warnings(self, plan: Plan) -> None:
-        if plan.warnings != self.warned:
-            for warning in plan.warnings:
-                log.get().warning("Plan warning", warning=warning)
-            self.warned = plan.warnings
 
     def _record_status(self, manifests: loader.ManifestSet, plan: Plan, live: Any) -> None:
         rows = statuses(manifests, plan, live, log.masker())

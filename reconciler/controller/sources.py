@@ -104,6 +104,11 @@ class GitSource:
         path = self.repo / self.subpath if self.subpath else self.repo
         if not path.exists():
             raise SourceError(f"{self.subpath!r} does not exist in {self.describe()} at {commit[:12]}")
+        # A commit can make the manifests directory (or a parent of it) a symlink to anywhere: the loader
+        # follows links only inside the directory it is given, so that directory must be inside the clone.
+        if not path.resolve().is_relative_to(self.repo.resolve()):
+            raise SourceError(f"{self.subpath!r} in {self.describe()} at {commit[:12]} leads outside the repository "
+                              f"(a symlink to {path.resolve()}); refusing to read it")
         return Snapshot([str(path)], commit)
 
     def watch(self, stop: threading.Event, wake: threading.Event) -> threading.Thread:

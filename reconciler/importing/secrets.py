@@ -17,9 +17,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from reconciler import variables
 from reconciler.importing.document import ImportedDocument, MaskedValue
 from reconciler.model.sensitive import DEFAULT_PATTERNS, is_secret_entry, user_named_fields
-from reconciler.variables import _PATTERN as VARIABLE
+from reconciler.variables import REFERENCE as VARIABLE
 
 REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}$")
 
@@ -28,8 +29,8 @@ HINT = ("move them to `secrets` (valueFrom: a Secrets Manager secret or SSM para
 
 
 def escape(text: str) -> str:
-    """`text` as the loader must read it back literally: every `${NAME}` becomes `$${NAME}`."""
-    return VARIABLE.sub(lambda m: "$" + m.group(0), text)
+    """`text` as the loader must read it back literally (every `${` becomes `$${`)."""
+    return variables.escape(text)
 
 
 class SecretVariables:

@@ -20,7 +20,7 @@ from reconciler.importing.document import ImportedDocument, ImportResult, valida
 from reconciler.model import shapes
 from reconciler.model.keys import Kind
 from reconciler.model.specs import KIND_SPECS
-from reconciler.variables import _PATTERN as VARIABLE
+from reconciler.variables import REFERENCE as VARIABLE
 
 INPUT = shapes.input_shape("ecs", "RegisterTaskDefinition")
 OUTPUT = shapes.service_model("ecs").shape_for("TaskDefinition")

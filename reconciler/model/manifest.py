@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ ROLLOUT_TIMEOUT_ANNOTATION = "reconciler.io/rollout-timeout"  # e.g. "15m", "900
 # when it holds no images; force: delete it with its images.
 DELETION_POLICY_ANNOTATION = "reconciler.io/deletion-policy"
 DELETION_POLICIES = ("retain", "delete", "force")
+SUSPEND_ANNOTATION = "reconciler.io/suspend"  # "true": watch reports drift for this resource, changes nothing
 
 
 HOOK_FIELDS = ("runBefore", "runAfter", "timeoutSeconds")  # Task fields that are not RunTask input
@@ -46,8 +48,17 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
-BOOLEAN_ANNOTATIONS = (ADOPT_ANNOTATION, ROLLBACK_ANNOTATION)
+BOOLEAN_ANNOTATIONS = (ADOPT_ANNOTATION, ROLLBACK_ANNOTATION, SUSPEND_ANNOTATION)
 DURATION_ANNOTATIONS = (ROLLOUT_TIMEOUT_ANNOTATION,)
+
+# Every reconciler.io/ annotation the product reads, and the kinds it means something on (None: any kind).
+KNOWN_ANNOTATIONS: dict[str, frozenset[Kind] | None] = {
+    ADOPT_ANNOTATION: None,
+    SUSPEND_ANNOTATION: None,
+    ROLLBACK_ANNOTATION: frozenset({Kind.SERVICE}),
+    ROLLOUT_TIMEOUT_ANNOTATION: frozenset({Kind.SERVICE}),
+    DELETION_POLICY_ANNOTATION: frozenset({Kind.REPOSITORY}),
+}
 
 
 def annotation_problems(annotations: dict[str, str]) -> list[tuple[str, str]]:
@@ -64,6 +75,24 @@ def annotation_problems(annotations: dict[str, str]) -> list[tuple[str, str]]:
             except ValueError as exc:
                 problems.append((name, str(exc)))
     return problems
+
+
+def annotation_warnings(annotations: Iterable[str], kind: Kind) -> list[tuple[str, str]]:
+    """(annotation, warning) for reconciler.io/ annotations that do nothing: unknown (a typo, with a "did you
+    mean"), or known but read on other kinds only."""
+    out = []
+    for name in annotations:
+        if not name.startswith(ANNOTATION_PREFIX):
+            continue
+        if name not in KNOWN_ANNOTATIONS:
+            hint = difflib.get_close_matches(name, list(KNOWN_ANNOTATIONS), n=1, cutoff=0.75)
+            message = f"unknown annotation {name!r} is ignored"
+            message += f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(KNOWN_ANNOTATIONS)})"
+            out.append((name, message))
+        elif (kinds := KNOWN_ANNOTATIONS[name]) is not None and kind not in kinds:
+            on = ", ".join(sorted(k.value for k in kinds))
+            out.append((name, f"annotation {name!r} has no effect on a {kind.value} (only on: {on})"))
+    return out
 
 
 @dataclass(frozen=True)
