@@ -9,7 +9,7 @@ from reconciler.errors import AwsError
 from reconciler.model.keys import Kind
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import ResourceChange
-from reconciler.model.tags import READBACK_TAG, SENT_DIGEST_TAG
+from reconciler.model.tags import AWS_FILLED_TAG, READBACK_TAG, SENT_DIGEST_TAG
 from reconciler.planning import loopguard
 from reconciler.planning.diff import diff
 from reconciler.planning.normalize import canonical
@@ -19,7 +19,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
     if change.arn is not None and all(f.path.startswith("tags") for f in change.fields):
         # Tags are not part of a revision's content: retag the latest revision in place.
         recorded = {f.path[5:-1]: str(f.after) for f in change.fields
-                    if f.path == f"tags[{READBACK_TAG}]" and f.after is not None}
+                    if f.path in (f"tags[{READBACK_TAG}]", f"tags[{AWS_FILLED_TAG}]") and f.after is not None}
         ctx.ecs.tag_resource(change.arn, {**ctx.tags_for(m), **recorded}, str(m.key))
         ctx.ecs.untag_resource(change.arn, removed_tags(change), str(m.key))
         ctx.registered[m.name] = change.arn
@@ -48,11 +48,14 @@ def _read_back(ctx: ApplyContext, m: Manifest, arn: str, desired: dict[str, obje
         found = ctx.ecs.describe_task_definition(arn)
         if found is None:
             return ""
-        ctx.ecs.tag_resource(arn, {READBACK_TAG: loopguard.readback_value(arn, found[0])}, str(m.key))
+        reported = loopguard.content_of(canonical(Kind.TASK_DEFINITION, found[0]))
+        filled = [f.path for f in diff(reported, loopguard.content_of(desired))]
+        record = {READBACK_TAG: loopguard.readback_value(arn, found[0])}
+        if filled and (known := loopguard.filled_value(filled)) is not None:
+            record[AWS_FILLED_TAG] = known
+        ctx.ecs.tag_resource(arn, record, str(m.key))
     except AwsError as exc:
         return f"; what AWS reports for it was not recorded ({exc.code}): the next plan records it"
-    reported = loopguard.content_of(canonical(Kind.TASK_DEFINITION, found[0]))
-    filled = [f.path for f in diff(reported, loopguard.content_of(desired))]
     if not filled:
         return ""
     return (f"; warning: AWS reports {', '.join(filled)}, which was not sent: recorded as filled in by AWS, "

@@ -48,6 +48,9 @@ GOOD_REVISIONS_KEPT = 5
 # reported. A revision whose tags name another revision number (a console copy) is not ours.
 SENT_DIGEST_TAG = "reconciler:sent-digest"
 READBACK_TAG = "reconciler:readback"
+# With the read-back: the fields AWS reported that were not sent (space-separated diff paths), so that a later
+# change of the manifest does not show them as changes either. Not written when they do not fit a tag value.
+AWS_FILLED_TAG = "reconciler:aws-filled"
 
 RUN_RECORD_PREFIX = "reconciler:ran."  # on a task definition revision: "<digest> succeeded|failed ..."
 

@@ -829,6 +829,7 @@ def install_ecs_fixes() -> None:
     Safe to call any number of times.
     """
     from reconciler.sandbox.dynamodb_fixes import install_dynamodb_fixes
+    from reconciler.sandbox.reporting import install_reporting  # values in the form AWS reports them
     from reconciler.sandbox.scheduler import install_scheduler  # it builds on this module's hooks
 
     with _install_lock:
@@ -836,3 +837,4 @@ def install_ecs_fixes() -> None:
             fix()
         install_scheduler()
         install_dynamodb_fixes()
+        install_reporting()
