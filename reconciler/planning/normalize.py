@@ -92,13 +92,15 @@ def spec_shape(kind: Kind) -> StructureShape:
     return shapes.input_shape(ks.service, ks.create_operation)
 
 
-def prune_empty(value: Any) -> Any:
-    """Drop None, empty lists and empty maps, recursively (AWS returns [] where the user wrote nothing)."""
+def prune_empty(value: Any, field: str | None = None) -> Any:
+    """Drop None, empty lists and empty maps, recursively (AWS returns [] where the user wrote nothing). An item
+    of a keyed list that has nothing but its key (a volume with only a name) is kept: it exists."""
     if isinstance(value, Mapping):
+        keyed = field in KEYED_LISTS
         out = {}
         for k, v in value.items():
-            v = prune_empty(v)
-            if v is None or v == [] or v == {}:
+            v = prune_empty(v, k)
+            if v is None or v == [] or (v == {} and not keyed):
                 continue
             out[k] = v
         return out
