@@ -34,19 +34,20 @@ def registered_revision(ecs: EcsApi, family: str, digest: str, newer_than: int) 
 
 
 def register_task_definition(ecs: EcsApi, family: str, request: dict[str, Any], digest: str, newer_than: int,
-                             sleep: Callable[[float], None] = time.sleep) -> tuple[str, int]:
+                             sleep: Callable[[float], None] = time.sleep) -> tuple[str, bool]:
     """Register one revision of `family` (the request carries the SENT_DIGEST_TAG `digest`), exactly once even
-    when responses are lost. Returns its ARN and how many requests were lost on the way."""
-    lost = 0
+    when responses are lost. Returns its ARN, and whether it was found (registered by a request whose response
+    was lost) rather than answered."""
+    failed = 0
     while True:
         try:
             out = ecs.register_task_definition(family=family, **request)
-            return str(out["taskDefinitionArn"]), lost
+            return str(out["taskDefinitionArn"]), False
         except AmbiguousError:
-            lost += 1
+            failed += 1
             found = registered_revision(ecs, family, digest, newer_than)
             if found is not None:
-                return found, lost
-            if lost >= ATTEMPTS:
+                return found, True
+            if failed >= ATTEMPTS:
                 raise
-            sleep(min(0.2 * 2**lost, 5.0))
+            sleep(min(0.2 * 2**failed, 5.0))

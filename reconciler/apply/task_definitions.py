@@ -33,11 +33,11 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
     request = {k: v for k, v in m.spec.items() if k != "tags"}
     request["tags"] = [{"key": k, "value": v} for k, v in sorted(tags.items())]
     newer_than = int(loopguard.revision_of(change.arn)) if change.arn else 0
-    arn, lost = idempotency.register_task_definition(ctx.ecs, m.name, request, digest, newer_than)
+    arn, found = idempotency.register_task_definition(ctx.ecs, m.name, request, digest, newer_than)
     ctx.registered[m.name] = arn
     message = f"registered {arn.rsplit('/', 1)[-1]}"
-    if lost:
-        message += f" ({lost} lost response(s): found the revision the lost request registered, not registered again)"
+    if found:
+        message += " (its response was lost: found the revision it registered, not registered again)"
     return message + _read_back(ctx, m, arn, change.desired)
 
 

@@ -28,20 +28,31 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def sandbox_server() -> Iterator[Any]:
     """One sandbox server in this process per test module (ECS stepping every 20 ms); starting one takes seconds
     on a loaded machine, so tests share it and reset it."""
-    from reconciler.sandbox import Sandbox
+    from reconciler.sandbox import Sandbox, get_pace, set_pace
 
+    pace = get_pace()
     with Sandbox(iam_managed_policies=False, step_seconds=0.02, ready_timeout=120) as server:
-        yield server
+        try:
+            yield server
+        finally:
+            # moto's state is process-wide: leave none behind for the next module of this worker (a large state
+            # makes the next sandbox slow to answer), and the scheduler at the pace it had.
+            server.reset(seed=False)
+            set_pace(pace)
 
 
 @pytest.fixture
-def sandbox(sandbox_server: Any, aws_env: None, fast_retries: None) -> Any:
+def sandbox(sandbox_server: Any, aws_env: None, fast_retries: None) -> Iterator[Any]:
     """The sandbox server, emptied and seeded afresh for this test."""
-    from reconciler.sandbox import set_pace
+    from reconciler.sandbox import get_pace, set_pace
 
-    set_pace(0.02)  # (an in-process `aws` fixture of another module may have changed the pace in between)
+    pace = get_pace()
+    set_pace(0.02)
     sandbox_server.reset()
-    return sandbox_server
+    try:
+        yield sandbox_server
+    finally:
+        set_pace(pace)
 
 
 def settings(server: Any) -> AwsSettings:

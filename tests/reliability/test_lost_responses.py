@@ -48,20 +48,41 @@ def test_a_lost_registration_registers_one_revision(conn: Any, observer: Any, ma
     result = apply_once(conn, manifests)
     assert result.ok, result.outcomes
     [outcome] = [o for o in result.outcomes if str(o.key) == "TaskDefinition/web"]
-    assert outcome.message.startswith("registered web:1 (1 lost response(s)")
+    assert outcome.message.startswith("registered web:1 (its response was lost: found the revision it registered")
     assert lost.sent == 1, "botocore resent a registration whose response was lost"
     assert len(observer.ecs.list_task_definitions("web")) == 1
     assert_in_sync(observer, manifests)
 
 
 def test_a_registration_that_never_reached_aws_is_sent_again(conn: Any, observer: Any, manifests: Path) -> None:
-    """A 5xx answered before AWS acted (nothing registered): the applier finds nothing and registers, once."""
+    """Two 5xx answered before AWS acted (nothing registered): botocore does not resend, the applier finds
+    nothing and sends again: one revision."""
+    from .faults import Faults
+
+    fail = Faults(seed=0, rate=1.0, only=frozenset({"RegisterTaskDefinition"}), kinds=(("server-error", False),))
+    sent = []
+
+    def first_two(request: Any, **kwargs: Any) -> Any:
+        sent.append(1)
+        return fail(request) if len(sent) <= 2 else None
+
+    conn.clients.ecs.meta.events.register_first("before-send.ecs.RegisterTaskDefinition", first_two)
+    result = apply_once(conn, manifests)
+    assert result.ok, result.outcomes
+    [outcome] = [o for o in result.outcomes if str(o.key) == "TaskDefinition/web"]
+    assert outcome.message.startswith("registered web:1") and "lost" not in outcome.message
+    assert len(sent) == 3 and len(observer.ecs.list_task_definitions("web")) == 1
+
+
+def test_a_registration_failing_every_time_is_reported_not_duplicated(conn: Any, observer: Any,
+                                                                     manifests: Path) -> None:
+    """Every attempt answered with a 5xx before AWS acted: the failure is reported after a bounded number of
+    sends (five), and nothing was registered."""
     from .faults import Faults
 
     Faults(seed=0, rate=1.0, only=frozenset({"RegisterTaskDefinition"}), kinds=(("server-error", False),)
            ).install(conn.clients.ecs)
     result = apply_once(conn, manifests)
-    assert not result.ok  # every attempt failed: the failure is reported, nothing duplicated
     [outcome] = [o for o in result.outcomes if str(o.key) == "TaskDefinition/web"]
     assert outcome.status == "failed" and "ServerException" in outcome.message
     assert observer.ecs.list_task_definitions("web") == []
@@ -189,3 +210,18 @@ def test_a_lost_lock_release_is_a_release(sandbox: Any) -> None:
     assert lost.sent == 2
     assert [e for e in logs if e["log_level"] == "warning"] == []
     assert ddb.read(client, "locks", "apply") is None
+
+
+def test_a_lost_service_update_starts_one_deployment(conn: Any, observer: Any, manifests: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """UpdateService sets values: resent after a lost response, it points the service at the same revision again
+    and starts no second deployment."""
+    assert apply_once(conn, manifests).ok
+    monkeypatch.setenv("IMAGE_TAG", "2.0.0")
+    lost = LoseResponse("UpdateService").install(conn.clients.ecs)
+    assert apply_once(conn, manifests).ok
+    assert lost.sent == 2
+    service = observer.ecs.describe_services("demo", ["web"])["web"]
+    assert service["taskDefinition"].endswith(":task-definition/web:2")
+    assert len([d for d in service["deployments"] if d["taskDefinition"] == service["taskDefinition"]]) == 1
+    assert len(observer.ecs.list_task_definitions("web")) == 2

@@ -63,10 +63,11 @@ class Reconcile(RuleBasedStateMachine):
         super().__init__()
         from moto import mock_aws
 
-        from reconciler.sandbox import install_ecs_fixes, set_pace
+        from reconciler.sandbox import get_pace, install_ecs_fixes, set_pace
         from reconciler.sandbox.seed import seed_sandbox
 
         install_ecs_fixes()
+        self.pace = get_pace()
         set_pace(0.02)
         self.mock = mock_aws()
         self.mock.start()
@@ -84,8 +85,11 @@ class Reconcile(RuleBasedStateMachine):
             parsed["taskDefinition"].setdefault("enableFaultInjection", False)
 
     def teardown(self) -> None:
+        from reconciler.sandbox import set_pace
+
         self.mock.stop()
         self.tmp.cleanup()
+        set_pace(self.pace)
 
     @initialize()
     def start(self) -> None:
