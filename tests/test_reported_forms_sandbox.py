@@ -192,6 +192,8 @@ def test_a_real_change_to_each_converges_too(aws: Any, tmp_path: Path) -> None:
         "Repository/reported-policy": ["repositoryPolicy.Statement[0].Principal.AWS"],
     }
     assert all(c.action is Action.UPDATE for c in plan.changes if c.is_change)
+    [cluster] = [c for c in plan.changes if str(c.key) == "Cluster/reported"]
+    assert (cluster.fields[0].before, cluster.fields[0].after) == ("apps", "other-apps")  # by name, not ARN
     assert_converges(aws, [str(m)])
 
 

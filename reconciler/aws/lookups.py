@@ -25,16 +25,22 @@ class Lookups:
         self._made: dict[str, Any] = {}
         self._keys: dict[str, str | None] = {}
 
-    def _client(self, service: str) -> Any:
+    def client(self, service: str) -> Any:
+        """The read-only client for `service` ("kms", "servicediscovery"), made on first use."""
         if service not in self._made:
             self._made[service] = self._clients.client(service)
         return self._made[service]
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """The services this plan had to ask (none when every identifier matched as given)."""
+        return tuple(sorted(self._made))
 
     def key_arn(self, key: str) -> str | None:
         """The ARN of the KMS key that `key` (an alias name or ARN, a key id or ARN) designates; None if none."""
         if key not in self._keys:
             try:
-                out = call(self._client("kms").describe_key, f"KMS key {key}", KeyId=key)
+                out = call(self.client("kms").describe_key, f"KMS key {key}", KeyId=key)
             except AwsError as exc:
                 if exc.code != "NotFoundException":
                     raise
@@ -48,7 +54,7 @@ class Lookups:
         if arn not in _NAMESPACE_NAMES:
             namespace_id = arn.rsplit("/", 1)[-1]
             try:
-                out = call(self._client("servicediscovery").get_namespace, f"Cloud Map namespace {arn}",
+                out = call(self.client("servicediscovery").get_namespace, f"Cloud Map namespace {arn}",
                            Id=namespace_id)
             except AwsError as exc:
                 if exc.code != "NamespaceNotFound":

@@ -30,18 +30,19 @@ def _service_of(arn: str) -> str:
     return arn.split(":", 3)[2] if identifiers.is_arn(arn) else ""
 
 
-def _same_by_lookup(given: str, reported: str, lookups: Lookups) -> str | None:
-    """The ARN that `given` and `reported` both name (then the other is an alias of it), or None."""
+def _lookup(given: str, reported: str, lookups: Lookups) -> tuple[str, frozenset[str]] | None:
+    """(ARN, other names it is known by) for the pair, when a read can tell; None when it cannot."""
     services = {_service_of(given), _service_of(reported)} - {""}
     if services == {"kms"}:
         key = reported if ":key/" in reported else lookups.key_arn(reported)
-        return key if key is not None and lookups.key_arn(given) == key else None
+        return (key, frozenset({given} if given != key else set())) if key and lookups.key_arn(given) == key else None
     if services == {"servicediscovery"}:
         arn = reported if identifiers.is_arn(reported) else given
         other = given if arn is reported else reported
         if identifiers.is_arn(other):
             return None
-        return arn if other in lookups.namespace_names(arn) else None
+        # A namespace's names are recorded even when they do not match: the plan then shows the change by name.
+        return arn, lookups.namespace_names(arn)
     return None
 
 
@@ -56,12 +57,12 @@ def resolve(state: LiveState, manifests: ManifestSet, lookups: Lookups | None) -
             continue
         for given, reported in identifiers.unresolved(m.kind, current.spec, m.spec, state.aliases):
             try:
-                arn = _same_by_lookup(given, reported, lookups)
+                found = _lookup(given, reported, lookups)
             except AwsError as exc:
                 state.warnings.append(
                     f"{m.source}: {m.key}: could not tell whether {given!r} is {reported!r} "
                     f"({exc.operation}: {exc.code}: {exc.aws_message}); the difference is shown as a change")
                 continue
-            if arn is not None:
-                other = given if arn != given else reported
-                state.aliases[arn] = state.aliases.get(arn, frozenset()) | {other}
+            if found is not None and found[1]:
+                arn, names = found
+                state.aliases[arn] = state.aliases.get(arn, frozenset()) | names

@@ -83,12 +83,16 @@ def unresolved(kind: Kind, live: Mapping[str, Any], desired: Mapping[str, Any],
 def as_given(kind: Kind, live: Mapping[str, Any], desired: Mapping[str, Any],
              aliases: Mapping[str, frozenset[str]]) -> dict[str, Any]:
     """`live` with each identifier that names the same resource as the manifest's written as the manifest writes
-    it, so that the diff shows only real changes (a different role, another key)."""
+    it, so that the diff shows only real changes (a different role, another key). One that names another
+    resource is shown by its name when a live read found one (a namespace ARN as the namespace's name)."""
     out: dict[str, Any] | None = None
     for path in IDENTIFIER_FIELDS.get(kind, ()):
         want, have = get_path(desired, path), get_path(live, path)
-        if isinstance(want, str) and isinstance(have, str) and want != have and same(want, have, aliases):
+        if not (isinstance(want, str) and isinstance(have, str)) or want == have:
+            continue
+        shown = want if same(want, have, aliases) else min(aliases[have]) if aliases.get(have) else None
+        if shown is not None:
             if out is None:
                 out = copy.deepcopy(dict(live))
-            _set_path(out, path, want)
+            _set_path(out, path, shown)
     return out if out is not None else dict(live)
