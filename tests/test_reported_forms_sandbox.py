@@ -214,3 +214,30 @@ def test_the_cli_converges_on_a_sandbox_process(tmp_path: Path) -> None:
                               timeout=300)
         assert plan.returncode == 0, plan.stdout + plan.stderr
         assert "No changes." in plan.stdout
+
+
+def test_the_reporting_patches_are_installed_once(aws: Any) -> None:
+    """Installing the sandbox fixes again (every in-process test does) leaves the same patched methods: no
+    wrapper grows around another."""
+    from moto.ecr.models import ECRBackend
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    from reconciler.sandbox import install_ecs_fixes
+
+    before = (EC2ContainerServiceResponse.create_service, EC2ContainerServiceBackend.register_task_definition,
+              ECRBackend.create_repository, EC2ContainerServiceBackend.create_cluster)
+    install_ecs_fixes()
+    install_ecs_fixes()
+    assert (EC2ContainerServiceResponse.create_service, EC2ContainerServiceBackend.register_task_definition,
+            ECRBackend.create_repository, EC2ContainerServiceBackend.create_cluster) == before
+
+
+def test_an_unknown_kms_key_is_refused_as_ecr_refuses_it(aws: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        aws.clients.ecr.create_repository(repositoryName="no-key", encryptionConfiguration={
+            "encryptionType": "KMS", "kmsKey": "alias/does-not-exist"})
+    assert info.value.response["Error"]["Code"] == "KmsException"
+    assert aws.ecr.describe_repository("no-key") is None
