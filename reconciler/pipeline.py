@@ -13,6 +13,7 @@ from reconciler.apply.executor import apply_plan
 from reconciler.aws.clients import AwsSettings, Clients, make_clients
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
+from reconciler.aws.lookups import Lookups
 from reconciler.errors import SandboxError
 from reconciler.live import read_live
 from reconciler.loader import ManifestSet
@@ -93,7 +94,8 @@ class PlanOptions:
 
 
 def plan(manifests: ManifestSet, conn: Connection, options: PlanOptions) -> tuple[Plan, LiveState]:
-    live = read_live(manifests, conn.ecs, conn.ecr, owner=options.owner if options.prune else None)
+    live = read_live(manifests, conn.ecs, conn.ecr, owner=options.owner if options.prune else None,
+                     lookups=Lookups(conn.clients))
     built = build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
                        retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
     secrets = plain_secret_warnings(manifests.manifests, options.sensitive_patterns)

@@ -184,3 +184,21 @@ def test_lifecycle_rules_compare_by_priority() -> None:
     theirs = {"lifecyclePolicy": {"rules": [{**rule, "rulePriority": 2}, {**rule, "rulePriority": 1,
               "selection": {**rule["selection"], "tagPrefixList": ["a", "b"]}}]}}
     assert diff(canonical(Kind.REPOSITORY, theirs), canonical(Kind.REPOSITORY, mine)) == ()
+
+
+def test_a_volume_with_only_a_name_is_compared() -> None:
+    """A bind-mount volume has nothing but its name: adding or removing it is a change (it was pruned away as an
+    empty map on both sides, so a new scratch volume never reached AWS)."""
+    container = [{"name": "a", "image": "x", "memory": 64}]
+    with_volume = canonical(Kind.TASK_DEFINITION, {"containerDefinitions": container, "volumes": [{"name": "scratch"}]})
+    without = canonical(Kind.TASK_DEFINITION, {"containerDefinitions": container})
+    [change] = diff(without, with_volume)
+    assert change.path == "volumes" and change.after == {"scratch": {}}
+
+
+def test_strategy_item_with_only_defaults_is_kept() -> None:
+    """A capacity provider given with no weight (AWS reports weight 0, base 0) is still part of the strategy."""
+    one = canonical(Kind.SERVICE, {"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]})
+    two = canonical(Kind.SERVICE, {"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1},
+                                                                {"capacityProvider": "FARGATE_SPOT"}]})
+    assert [c.path for c in diff(one, two)] == ["capacityProviderStrategy[FARGATE_SPOT]"]

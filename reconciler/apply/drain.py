@@ -6,14 +6,19 @@ someone else took over since the plan is refused, not deleted."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
 from reconciler.apply.context import ApplyContext
-from reconciler.errors import AwsError
+from reconciler.errors import AwsError, NotFoundError
 from reconciler.model.keys import Kind
 from reconciler.model.plan import ResourceChange
 from reconciler.model.tags import DELETION_POLICY_TAG, OWNER_TAG, tags_to_map
+
+# DeleteService answers these once the service is already being deleted (e.g. a retry of a request whose response
+# was lost): the delete happened.
+SERVICE_GONE = frozenset({"ServiceNotActiveException", "ServiceNotFoundException"})
 
 
 def _refuse_unless_ours(change: ResourceChange, operation: str, holder: str | None, ctx: ApplyContext) -> None:
@@ -45,7 +50,11 @@ def delete_service(change: ResourceChange, ctx: ApplyContext) -> str:
             return not now or (now.get("runningCount", 0) == 0 and now.get("pendingCount", 0) == 0)
 
         _wait("tasks still running", drained, ctx, change)
-        ctx.ecs.delete_service(cluster, name)
+        try:
+            ctx.ecs.delete_service(cluster, name)
+        except AwsError as exc:
+            if exc.code not in SERVICE_GONE:
+                raise  # (otherwise a retry of a request whose response was lost: it is being deleted)
     _wait("service still DRAINING", lambda: not ctx.ecs.describe_services(cluster, [name]), ctx, change)
     return "drained to 0 tasks and deleted (INACTIVE)"
 
@@ -71,7 +80,8 @@ def delete_cluster(change: ResourceChange, ctx: ApplyContext) -> str:
     if remaining:
         raise AwsError("DeleteCluster", "ClusterNotEmpty",
                        f"services remain: {', '.join(sorted(remaining))}: not deleted", str(change.key))
-    ctx.ecs.delete_cluster(name)
+    with contextlib.suppress(NotFoundError):  # deleted by a request whose response was lost, and retried
+        ctx.ecs.delete_cluster(name)
     drained = f" after draining {len(instances)} container instance(s)" if instances else ""
     return f"deleted{drained}"
 
@@ -84,7 +94,12 @@ def deregister_revision(change: ResourceChange, ctx: ApplyContext) -> str:
     if found is None:
         return "already gone"
     _refuse_unless_ours(change, "DeregisterTaskDefinition", tags_to_map(found[1]).get(OWNER_TAG), ctx)
-    ctx.ecs.deregister_task_definition(change.arn)
+    try:
+        ctx.ecs.deregister_task_definition(change.arn)
+    except AwsError:
+        again = ctx.ecs.describe_task_definition(change.arn)
+        if again is None or again[0].get("status") != "INACTIVE":
+            raise  # (otherwise a retry of a request whose response was lost: it was deregistered)
     return "deregistered"
 
 
@@ -98,7 +113,8 @@ def delete_repository(change: ResourceChange, ctx: ApplyContext) -> str:
     policy = tags.get(DELETION_POLICY_TAG, "retain")
     if policy not in ("delete", "force"):
         raise AwsError("DeleteRepository", "Retained", f"deletion policy is {policy!r}: not deleted", str(change.key))
-    ctx.ecr.delete_repository(name, force=policy == "force")
+    with contextlib.suppress(NotFoundError):  # deleted by a request whose response was lost, and retried
+        ctx.ecr.delete_repository(name, force=policy == "force")
     return "deleted" + (" with its images" if policy == "force" else "")
 
 

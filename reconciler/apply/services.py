@@ -87,7 +87,11 @@ def _create(m: Manifest, ctx: ApplyContext, task_definition: str) -> str:
 
 def _delete_and_wait(m: Manifest, ctx: ApplyContext) -> None:
     """AWS refuses a new service with the name of one that is still DRAINING: wait for INACTIVE."""
-    ctx.ecs.delete_service(m.cluster, m.name, force=True)
+    try:
+        ctx.ecs.delete_service(m.cluster, m.name, force=True)
+    except AwsError as exc:
+        if exc.code not in ("ServiceNotActiveException", "ServiceNotFoundException"):
+            raise  # (otherwise a retry of a request whose response was lost: it is being deleted)
     deadline = time.monotonic() + ctx.replace_wait_seconds
     while ctx.ecs.describe_services(m.cluster, [m.name]):
         if time.monotonic() > deadline:

@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 from reconciler import __version__
+from reconciler.aws.errors import ambiguous_exception, ambiguous_status
 from reconciler.errors import ReconcilerError
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
@@ -42,6 +43,31 @@ class MutationLog:
         _, service, operation = event_name.split(".", 2)
         if not operation.startswith(READ_PREFIXES):
             self.calls.append(f"{service}.{operation}")
+
+
+# Writes that AWS carries out again when sent again and that carry no idempotency token: botocore must not resend
+# them after an ambiguous failure (a lost response, a 5xx); the applier looks for the result first
+# (reconciler.apply.idempotency). Throttling and refused connections prove nothing was done: those are retried.
+# Every other mutating call we make is idempotent or carries a clientToken: see docs/reliability.md.
+NO_BLIND_RETRY = (("ecs", "RegisterTaskDefinition"),)
+
+
+def veto_ambiguous_retry(response: Any = None, caught_exception: BaseException | None = None,
+                         **kwargs: Any) -> bool | None:
+    """A botocore needs-retry handler: False (do not retry) after an ambiguous failure, None (let botocore's own
+    retry handler decide) otherwise. Registered on the operation's own event, so it answers first."""
+    if caught_exception is not None:
+        return False if ambiguous_exception(caught_exception) else None
+    if response is not None and ambiguous_status(getattr(response[0], "status_code", None)):
+        return False
+    return None
+
+
+def install_retry_veto(client: Any, service: str) -> None:
+    for name, operation in NO_BLIND_RETRY:
+        if name == service:
+            client.meta.events.register_first(f"needs-retry.{service}.{operation}", veto_ambiguous_retry,
+                                              unique_id=f"reconciler-no-blind-retry-{service}-{operation}")
 
 
 @dataclass
@@ -85,8 +111,9 @@ def make_clients(settings: AwsSettings) -> Clients:
         kwargs["endpoint_url"] = settings.endpoint_url
     ecs = session.client("ecs", **kwargs)
     ecr = session.client("ecr", **kwargs)
-    for client in (ecs, ecr):
+    for client, service in ((ecs, "ecs"), (ecr, "ecr")):
         client.meta.events.register("before-call.*.*", mutations.hook)
+        install_retry_veto(client, service)
     endpoint = settings.endpoint_url or ecs.meta.endpoint_url
     return Clients(ecs=ecs, ecr=ecr, region=region, mutations=mutations, session=session, client_kwargs=kwargs,
                    endpoint=endpoint)

@@ -123,6 +123,10 @@ def try_acquire(client: Any, table: str, key: str, holder: str, since: str, now:
                 raise
             old: Any = exc.response.get("Item")
             current = _record(old) if old else read(client, table, key)
+            # Our own write may have taken the lease already: botocore resends a request whose response was lost
+            # (a reset connection, a timeout), and the resent one then fails the condition against it.
+            if current is not None and current.holder == holder and current.since == since:
+                return AcquireResult(True, current)
             return AcquireResult(False, current)
         record = _record(response.get("Attributes", {}))
         if record is None:  # pragma: no cover - DynamoDB always returns the item with ALL_NEW
@@ -156,7 +160,8 @@ def renew(client: Any, table: str, key: str, holder: str, token: int, expires_at
 
 
 def release(client: Any, table: str, key: str, holder: str, token: int) -> bool:
-    """Delete the item if it is still our lease. False if it was not (taken over or already gone)."""
+    """Delete the item if it is still our lease. False if it was not ours (taken over); True when it is gone
+    (deleted by us, possibly by a request whose response was lost and which botocore resent)."""
 
     def attempt() -> bool:
         try:
@@ -168,8 +173,10 @@ def release(client: Any, table: str, key: str, holder: str, token: int) -> bool:
                 ExpressionAttributeValues={":me": {"S": holder}, ":t": {"N": str(token)}},
             )
         except ClientError as exc:
-            if _code(exc) in (CONDITION_FAILED, TABLE_MISSING):
+            if _code(exc) == TABLE_MISSING:
                 return False
+            if _code(exc) == CONDITION_FAILED:
+                return read(client, table, key) is None
             raise
         return True
 

@@ -48,6 +48,13 @@ class EcsApi:
         arns: list[str] = out.get("taskDefinitionArns", [])
         return arns[0] if arns else None
 
+    def recent_task_definitions(self, family: str, count: int) -> list[str]:
+        """The newest `count` ACTIVE revisions of a family, newest first (`familyPrefix` is the full family name)."""
+        out = call(self.client.list_task_definitions, f"TaskDefinition/{family}", familyPrefix=family,
+                   status="ACTIVE", sort="DESC", maxResults=count)
+        arns: list[str] = out.get("taskDefinitionArns", [])
+        return arns
+
     def describe_task_definition(self, ref: str) -> tuple[dict[str, Any], list[dict[str, str]]] | None:
         """A task definition (family, family:revision or ARN) and its tags; None when it does not exist."""
         try:

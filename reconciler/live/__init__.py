@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
-from reconciler.live import clusters, owned, repositories, services, task_definitions
+from reconciler.aws.lookups import Lookups
+from reconciler.live import clusters, identities, owned, repositories, services, task_definitions
 from reconciler.loader import ManifestSet
 from reconciler.model.keys import Kind
 from reconciler.model.live import LiveState
 
 
-def read_live(manifests: ManifestSet, ecs: EcsApi, ecr: EcrApi, owner: str | None = None) -> LiveState:
-    """What AWS holds for `manifests`; with `owner`, also everything that owner owns (for pruning)."""
+def read_live(manifests: ManifestSet, ecs: EcsApi, ecr: EcrApi, owner: str | None = None,
+              lookups: Lookups | None = None) -> LiveState:
+    """What AWS holds for `manifests`; with `owner`, also everything that owner owns (for pruning). With
+    `lookups`, identifiers the manifests give differently than AWS reports them are resolved (KMS, Cloud Map)."""
     state = LiveState()
     if owner is not None:
         state.owned = owned.read_owned(ecs, ecr, owner)
@@ -24,4 +27,5 @@ def read_live(manifests: ManifestSet, ecs: EcsApi, ecr: EcrApi, owner: str | Non
     refs = [str(m.spec["taskDefinition"]) for m in users]
     task_definitions.read(state, families, [r for r in refs if r not in families], ecs)
     services.read(state, [(m.cluster, m.name) for m in service_manifests], ecs)
+    identities.resolve(state, manifests, lookups)
     return state

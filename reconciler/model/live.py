@@ -27,6 +27,10 @@ class LiveState:
     task_definition_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # ARN -> its tags
     services: dict[str, LiveResource] = field(default_factory=dict)  # "cluster/service"
     owned: OwnedState | None = None  # read only when pruning
+    # Identifiers AWS knows one resource by, read where a manifest names it differently than AWS reports it:
+    # ARN -> other names (a KMS key's alias, a Cloud Map namespace's name). See reconciler.planning.identifiers.
+    aliases: dict[str, frozenset[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what the read could not find out (e.g. access denied)
 
 
 @dataclass

@@ -42,6 +42,16 @@ FAILED_SPEC_TAG = "reconciler:failed-spec"
 GOOD_REVISIONS_TAG = "reconciler:good-revisions"
 GOOD_REVISIONS_KEPT = 5
 
+# On a task definition revision this product registered (the loop guard, reconciler.planning.loopguard):
+# SENT_DIGEST_TAG is set in the RegisterTaskDefinition request, the digest of the canonical content sent;
+# READBACK_TAG is set right after, "<revision>:<digest>" of the canonical content DescribeTaskDefinition then
+# reported. A revision whose tags name another revision number (a console copy) is not ours.
+SENT_DIGEST_TAG = "reconciler:sent-digest"
+READBACK_TAG = "reconciler:readback"
+# With the read-back: the fields AWS reported that were not sent (space-separated diff paths), so that a later
+# change of the manifest does not show them as changes either. Not written when they do not fit a tag value.
+AWS_FILLED_TAG = "reconciler:aws-filled"
+
 RUN_RECORD_PREFIX = "reconciler:ran."  # on a task definition revision: "<digest> succeeded|failed ..."
 
 

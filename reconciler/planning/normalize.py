@@ -37,11 +37,13 @@ KEYED_LISTS: dict[str, str] = {
     "resourceRequirements": "type",
     "extraHosts": "hostname",
     "inferenceAccelerators": "deviceName",
+    "properties": "name",  # proxyConfiguration.properties: AWS does not keep their order (ecspresso sorts them)
 }
 # Keyed lists whose item is just a value: {"name": n, "value": v} becomes {n: v}.
 KEY_VALUE_LISTS: dict[str, tuple[str, str]] = {
     "environment": ("name", "value"),
     "settings": ("name", "value"),
+    "properties": ("name", "value"),
 }
 # Lists with no meaningful order (scalars or structures), sorted canonically.
 UNORDERED_LISTS = frozenset({
@@ -90,13 +92,15 @@ def spec_shape(kind: Kind) -> StructureShape:
     return shapes.input_shape(ks.service, ks.create_operation)
 
 
-def prune_empty(value: Any) -> Any:
-    """Drop None, empty lists and empty maps, recursively (AWS returns [] where the user wrote nothing)."""
+def prune_empty(value: Any, field: str | None = None) -> Any:
+    """Drop None, empty lists and empty maps, recursively (AWS returns [] where the user wrote nothing). An item
+    of a keyed list that has nothing but its key (a volume with only a name) is kept: it exists."""
     if isinstance(value, Mapping):
+        keyed = field in KEYED_LISTS
         out = {}
         for k, v in value.items():
-            v = prune_empty(v)
-            if v is None or v == [] or v == {}:
+            v = prune_empty(v, k)
+            if v is None or v == [] or (v == {} and not keyed):
                 continue
             out[k] = v
         return out
@@ -151,6 +155,10 @@ def _task_definition_defaults(spec: dict[str, Any]) -> None:
     network_mode = spec.get("networkMode", "bridge")
     _drop_if(spec, "networkMode", "bridge")
     for container in (spec.get("containerDefinitions") or {}).values():
+        environment = container.get("environment")
+        if isinstance(environment, dict):
+            # AWS may drop a variable whose value is empty (terraform-provider-aws #39533): "" is absent.
+            container["environment"] = {k: v for k, v in environment.items() if v not in ("", None)}
         _drop_if(container, "essential", True)
         _drop_if(container, "cpu", 0)
         mappings = []
@@ -176,6 +184,7 @@ def _task_definition_defaults(spec: dict[str, Any]) -> None:
         for source in container.get("volumesFrom", []):
             _drop_if(source, "readOnly", False)
     for volume in (spec.get("volumes") or {}).values():
+        _drop_if(volume, "configuredAtLaunch", False)  # newer DescribeTaskDefinition output reports it on every volume
         docker = volume.get("dockerVolumeConfiguration")
         if isinstance(docker, dict):
             _drop_if(docker, "scope", "task")
@@ -195,8 +204,68 @@ def _strategy_defaults(spec: dict[str, Any]) -> None:
                 _drop_if(item, "weight", 0)
 
 
+def _service_defaults(spec: dict[str, Any]) -> None:
+    """Strategy defaults, and a spread placement on `host` is reported as on `instanceId` (the same thing, per
+    the API reference; terraform-provider-aws #938)."""
+    _strategy_defaults(spec)
+    strategies = spec.get("placementStrategy")
+    if isinstance(strategies, list):
+        spec["placementStrategy"] = [
+            {**item, "field": "instanceId"}
+            if isinstance(item, dict) and item.get("type") == "spread" and str(item.get("field", "")).lower() == "host"
+            else item
+            for item in strategies
+        ]
+
+
+_ACCOUNT_ROOT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
+_POLICY_LISTS = ("Action", "NotAction", "Resource", "NotResource")
+
+
+def _principals(value: Any) -> Any:
+    """A principal list as a sorted set; an account's root ARN as the bare account id, as the policy may give it
+    (ECR reports a bare id as arn:aws:iam::ID:root: crossplane-contrib/provider-aws #700)."""
+    items = value if isinstance(value, list) else [value]
+    out = set()
+    for item in items:
+        text = str(item)
+        match = _ACCOUNT_ROOT.match(text)
+        out.add(match.group(1) if match else text)
+    return sorted(out)
+
+
+def canonical_policy(policy: Any) -> Any:
+    """An IAM policy document compared by meaning: a single statement or value is a one-item list, principals,
+    actions and resources are sets, and an account is its id whether given bare or as its root ARN."""
+    if not isinstance(policy, dict):
+        return policy
+    statements = policy.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list):
+        return policy
+    out = []
+    for statement in statements:
+        if not isinstance(statement, dict):
+            out.append(statement)
+            continue
+        statement = dict(statement)
+        for key in ("Principal", "NotPrincipal"):
+            if isinstance(statement.get(key), dict):
+                statement[key] = {k: _principals(v) for k, v in statement[key].items()}
+        for key in _POLICY_LISTS:
+            value = statement.get(key)
+            if isinstance(value, str | list):
+                statement[key] = sorted({str(v) for v in (value if isinstance(value, list) else [value])})
+        out.append(statement)
+    return {**policy, "Statement": out}
+
+
 def _repository_defaults(spec: dict[str, Any]) -> None:
-    """ECR may hand lifecycle rules back in another order: they are a set ordered by rulePriority."""
+    """ECR may hand lifecycle rules back in another order: they are a set ordered by rulePriority. The repository
+    policy is compared by meaning (see canonical_policy)."""
+    if "repositoryPolicy" in spec:
+        spec["repositoryPolicy"] = canonical_policy(spec["repositoryPolicy"])
     policy = spec.get("lifecyclePolicy")
     if isinstance(policy, dict) and isinstance(policy.get("rules"), list):
         rules = [dict(r) for r in policy["rules"]]
@@ -209,7 +278,7 @@ def _repository_defaults(spec: dict[str, Any]) -> None:
 
 DEFAULTS: dict[Kind, Callable[[dict[str, Any]], None]] = {
     Kind.TASK_DEFINITION: _task_definition_defaults,
-    Kind.SERVICE: _strategy_defaults,
+    Kind.SERVICE: _service_defaults,
     Kind.CLUSTER: _strategy_defaults,
     Kind.REPOSITORY: _repository_defaults,
 }

@@ -25,7 +25,7 @@ from reconciler.model.tags import (
     tags_to_map,
     user_tags,
 )
-from reconciler.planning import graph, prune, references, tasks
+from reconciler.planning import graph, identifiers, loopguard, prune, references, tasks
 from reconciler.planning.diff import diff
 from reconciler.planning.normalize import canonical, left_scoped
 
@@ -91,12 +91,12 @@ def build_plan(
             if not retry_failed:
                 change = _hold_failed(change, m, _live_of(m, live))
         else:
-            change = _plan_simple(m, _live_of(m, live))
+            change = _plan_simple(m, _live_of(m, live), live.aliases)
         change = _with_ownership(change, m, _live_of(m, live), owner, adopt, errors)
         change = _with_meta_tags(change, m, _live_of(m, live), owner)
         changes[key] = ResourceChange(**{**change.__dict__, "depends_on": deps, "source": m.source})
     deletes, warnings = prune.plan_prune(manifests, live, keep_revisions)
-    return Plan((*changes.values(), *deletes), tuple(errors), tuple(warnings), owner=owner)
+    return Plan((*changes.values(), *deletes), tuple(errors), (*live.warnings, *warnings), owner=owner)
 
 
 def _live_of(m: Manifest, live: LiveState) -> LiveResource | None:
@@ -131,23 +131,19 @@ def _compare(m: Manifest, desired: dict[str, Any], current: LiveResource | None)
     return ResourceChange(m.key, Action.UPDATE, fields, desired, live_form, current.arn, reason=reason)
 
 
-ROLE_FIELDS = {Kind.TASK_DEFINITION: ("taskRoleArn", "executionRoleArn"), Kind.SERVICE: ("role",)}
-
-
-def _roles_by_name(current: LiveResource, desired: dict[str, Any]) -> LiveResource:
-    """AWS accepts a role's name and reports its ARN: compare by name where the manifest gives a name."""
-    spec = dict(current.spec)
-    for field in ROLE_FIELDS.get(current.kind, ()):
-        want, have = desired.get(field), spec.get(field)
-        if isinstance(want, str) and not want.startswith("arn:") and isinstance(have, str):
-            spec[field] = have.rsplit("/", 1)[-1]
+def _as_given(current: LiveResource, desired: dict[str, Any], aliases: dict[str, frozenset[str]]) -> LiveResource:
+    """The live resource with identifiers that name what the manifest names written as the manifest writes them
+    (a role's ARN as its name, a key's ARN as its alias...): see reconciler.planning.identifiers."""
+    spec = identifiers.as_given(current.kind, current.spec, desired, aliases)
     return LiveResource(current.kind, current.name, current.arn, spec, current.tags, current.status)
 
 
-def _plan_simple(m: Manifest, current: LiveResource | None) -> ResourceChange:
-    if current is not None:
-        current = _roles_by_name(current, m.spec)
-    return _compare(m, canonical(m.kind, m.spec), current)
+def _plan_simple(m: Manifest, current: LiveResource | None, aliases: dict[str, frozenset[str]]) -> ResourceChange:
+    desired = canonical(m.kind, m.spec)
+    change = _compare(m, desired, None if current is None else _as_given(current, m.spec, aliases))
+    if m.kind is Kind.TASK_DEFINITION:
+        change = loopguard.guard(change, current)
+    return change
 
 
 def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, ResourceChange],
@@ -159,7 +155,7 @@ def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, Resou
         return ResourceChange(m.key, Action.CREATE if current is None else Action.UPDATE,
                               desired=canonical(m.kind, spec), blocked="; ".join(problems))
     if current is not None:
-        current = _roles_by_name(current, spec)
+        current = _as_given(current, spec, live.aliases)
         if current.status == "DRAINING":
             message = (f"{m.source}: {m.key}: the service is being deleted (DRAINING); AWS accepts a new "
                        "service of that name once it is INACTIVE: apply again in a few minutes")

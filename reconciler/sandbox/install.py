@@ -6,6 +6,7 @@ import threading
 
 from reconciler.sandbox import ecr, ecs, scheduler
 from reconciler.sandbox.dynamodb import install_dynamodb_fixes
+from reconciler.sandbox.reporting import install_reporting
 
 __all__ = ["install"]
 
@@ -13,10 +14,12 @@ _lock = threading.Lock()
 
 
 def install() -> None:
-    """The ECS and ECR fixes, the scheduler (attached to the ECS fixes through ``sandbox.events``) and the
-    DynamoDB fixes (the lock table's conditional writes must be atomic). Safe to call any number of times."""
+    """The ECS and ECR fixes, the scheduler (attached to the ECS fixes through ``sandbox.events``), the forms in
+    which AWS reports values (``reporting``, over the fixes) and the DynamoDB fixes (the lock table's conditional
+    writes must be atomic). Safe to call any number of times."""
     with _lock:
         ecs.install()
         ecr.install()
         scheduler.install()
+        install_reporting()
         install_dynamodb_fixes()

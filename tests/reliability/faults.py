@@ -1,0 +1,122 @@
+"""Faults injected below botocore's retry layer, as a botocore `before-send` handler: each HTTP attempt (first
+sends and botocore's retries alike) may fail. Some faults are answered without reaching AWS (throttling, a
+server error, a connection reset before the request was sent); the others reach AWS, which carries the request
+out, and then lose the response (a read timeout, a reset connection, a 500 after the fact). Seeded: the same
+seed makes the same decisions for the same sequence of attempts."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+from botocore.httpsession import URLLib3Session
+
+# (kind, reaches AWS)
+KINDS = (
+    ("throttling", False),
+    ("server-error", False),
+    ("reset-before", False),
+    ("timeout-after", True),
+    ("reset-after", True),
+    ("server-error-after", True),
+)
+LOST = {kind for kind, reaches in KINDS if reaches}
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+def _json_error(request: Any, status: int, code: str, message: str) -> AWSResponse:
+    target = str(request.headers.get("X-Amz-Target", b"") or b"")
+    content_type = "application/x-amz-json-1.0" if "DynamoDB" in target else "application/x-amz-json-1.1"
+    body = f'{{"__type":"{code}","message":"{message}"}}'.encode()
+    return AWSResponse(request.url, status, {"Content-Type": content_type}, _Raw(body))
+
+
+def operation_of(request: Any) -> str:
+    target = request.headers.get("X-Amz-Target", b"")
+    text = target.decode() if isinstance(target, bytes) else str(target)
+    return text.rsplit(".", 1)[-1]
+
+
+@dataclass
+class Faults:
+    """A `before-send` handler failing `rate` of the attempts (decided by a `random.Random(seed)`)."""
+
+    seed: int
+    rate: float = 0.10
+    only: frozenset[str] | None = None  # operations to fail (None: all)
+    kinds: tuple[tuple[str, bool], ...] = KINDS
+    attempts: int = 0
+    injected: Counter[str] = field(default_factory=Counter)
+    lost: Counter[str] = field(default_factory=Counter)  # operation -> responses lost after AWS acted
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._http = URLLib3Session()
+
+    def install(self, *clients: Any) -> Faults:
+        for client in clients:
+            client.meta.events.register_first("before-send", self)
+        return self
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        operation = operation_of(request)
+        if self.only is not None and operation not in self.only:
+            return None
+        self.attempts += 1
+        if self._random.random() >= self.rate:
+            return None
+        kind, reaches_aws = self._random.choice(self.kinds)
+        self.injected[kind] += 1
+        if reaches_aws:
+            self._http.send(request)  # AWS carries the request out...
+            self.lost[operation] += 1  # ...and its response never arrives
+        if kind == "throttling":
+            return _json_error(request, 400, "ThrottlingException", "Rate exceeded")
+        if kind in ("server-error", "server-error-after"):
+            return _json_error(request, 500, "ServerException", "injected server error")
+        if kind == "timeout-after":
+            raise ReadTimeoutError(endpoint_url=request.url)
+        raise ConnectionClosedError(endpoint_url=request.url)
+
+
+@dataclass
+class LoseResponse:
+    """A `before-send` handler that lets `operation` reach AWS and then loses its response, `times` times."""
+
+    operation: str
+    times: int = 1
+    error: str = "timeout"  # or "reset", "500"
+    sent: int = 0
+
+    def __post_init__(self) -> None:
+        self._http = URLLib3Session()
+
+    def install(self, *clients: Any) -> LoseResponse:
+        for client in clients:
+            client.meta.events.register_first("before-send", self)
+        return self
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if operation_of(request) != self.operation:
+            return None
+        self.sent += 1
+        if self.times <= 0:
+            return None
+        self.times -= 1
+        self._http.send(request)
+        if self.error == "500":
+            return _json_error(request, 500, "ServerException", "injected server error")
+        if self.error == "reset":
+            raise ConnectionClosedError(endpoint_url=request.url)
+        raise ReadTimeoutError(endpoint_url=request.url)
