@@ -99,3 +99,25 @@ def test_region_from_aws_region_or_a_clear_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("AWS_REGION")
     with pytest.raises(ReconcilerError, match="no AWS region"):
         make_clients(AwsSettings())
+
+
+def test_every_call_is_counted_by_operation(aws) -> None:
+    """The call log counts each operation once (retries are attempts, not calls), for every client of the
+    connection, the extra ones too (what `plan -v` and the controller's last pass report)."""
+    before, attempts = aws.clients.calls.snapshot()
+    aws.ecs.describe_clusters(["demo"])
+    aws.ecs.list_clusters()
+    aws.clients.client("iam").list_roles()
+    after, attempts_after = aws.clients.calls.snapshot()
+    assert after - before == {"ecs.DescribeClusters": 1, "ecs.ListClusters": 1, "iam.ListRoles": 1}
+    assert attempts_after - attempts == 3
+
+
+def test_extra_clients_count_their_mutations_but_the_lock_table_does_not(aws) -> None:
+    """Writes through an extra client (IAM, EC2...) are the product's writes; the lock table's are not."""
+    aws.clients.mutations.calls.clear()
+    aws.clients.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    aws.clients.client("dynamodb").create_table(
+        TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    assert aws.clients.mutations.calls == ["iam.CreateRole"]

@@ -73,6 +73,9 @@ def test_first_pass_applies_everything(aws: Any, tmp_path: Path) -> None:
     controller = Controller(DirectorySource([str(examples(tmp_path))]), aws, settings())
     summary = controller.reconcile_once("start")
     assert summary["result"] == "success" and summary["applied"] == 5
+    # What the pass cost, by operation (shown in /status and on the controller's page).
+    assert summary["awsCallsByOperation"]["ecs.RegisterTaskDefinition"] == 1
+    assert summary["awsCalls"] == sum(summary["awsCallsByOperation"].values()) <= summary["awsAttempts"]
     assert controller.state.ready and metric(controller.metrics, "reconciler_passes_total", result="success") == 1
     assert {r["sync"] for r in controller.state.resources} == {"in-sync"}
 

@@ -1,10 +1,13 @@
-"""Sessions and clients: the standard credential chain, adaptive retries, and a hook that counts
-mutating calls (the invariant "a second apply makes no mutating AWS call" is checked with it)."""
+"""Sessions and clients: the standard credential chain, adaptive retries, and hooks that count the calls made:
+every operation by name (what a plan costs), and the mutating ones in order (the invariant "a second apply makes
+no mutating AWS call" is checked with it)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +48,35 @@ class MutationLog:
             self.calls.append(f"{service}.{operation}")
 
 
+@dataclass
+class CallLog:
+    """Every AWS operation made through our clients, counted by name ("ecs.DescribeServices"), and the HTTP
+    attempts botocore made for them (more than the operations when it retried)."""
+
+    operations: Counter[str] = field(default_factory=Counter)
+    attempts: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def on_call(self, event_name: str, **kwargs: Any) -> None:
+        # event_name: before-call.<service>.<Operation>
+        _, service, operation = event_name.split(".", 2)
+        with self._lock:
+            self.operations[f"{service}.{operation}"] += 1
+
+    def on_send(self, **kwargs: Any) -> None:
+        with self._lock:
+            self.attempts += 1
+
+    def snapshot(self) -> tuple[Counter[str], int]:
+        """A copy of the counts so far (subtract two snapshots for what happened in between)."""
+        with self._lock:
+            return Counter(self.operations), self.attempts
+
+    def install(self, client: Any) -> None:
+        client.meta.events.register("before-call.*.*", self.on_call)
+        client.meta.events.register("before-send.*.*", self.on_send)
+
+
 # Writes that AWS carries out again when sent again and that carry no idempotency token: botocore must not resend
 # them after an ambiguous failure (a lost response, a 5xx); the applier looks for the result first
 # (reconciler.apply.idempotency). Throttling and refused connections prove nothing was done: those are retried.
@@ -79,10 +111,17 @@ class Clients:
     session: Any = None
     client_kwargs: dict[str, Any] = field(default_factory=dict)
     endpoint: str = ""  # what these clients talk to (for lock scopes and messages)
+    calls: CallLog = field(default_factory=CallLog)
 
     def client(self, service: str) -> Any:
-        """Another client from the same session and settings (e.g. DynamoDB for the lock table)."""
-        return self.session.client(service, **self.client_kwargs)
+        """Another client from the same session and settings (e.g. IAM, EC2, KMS; DynamoDB for the lock table),
+        with its calls counted. Its mutating calls count as the product's, except the lock table's (DynamoDB)."""
+        made = self.session.client(service, **self.client_kwargs)
+        self.calls.install(made)
+        if service != "dynamodb":
+            made.meta.events.register("before-call.*.*", self.mutations.hook)
+            install_retry_veto(made, service)
+        return made
 
 
 def make_clients(settings: AwsSettings) -> Clients:
@@ -106,6 +145,7 @@ def make_clients(settings: AwsSettings) -> Clients:
         read_timeout=60,
     )
     mutations = MutationLog()
+    calls = CallLog()
     kwargs: dict[str, Any] = {"region_name": region, "config": config}
     if settings.endpoint_url:
         kwargs["endpoint_url"] = settings.endpoint_url
@@ -113,7 +153,8 @@ def make_clients(settings: AwsSettings) -> Clients:
     ecr = session.client("ecr", **kwargs)
     for client, service in ((ecs, "ecs"), (ecr, "ecr")):
         client.meta.events.register("before-call.*.*", mutations.hook)
+        calls.install(client)
         install_retry_veto(client, service)
     endpoint = settings.endpoint_url or ecs.meta.endpoint_url
     return Clients(ecs=ecs, ecr=ecr, region=region, mutations=mutations, session=session, client_kwargs=kwargs,
-                   endpoint=endpoint)
+                   endpoint=endpoint, calls=calls)

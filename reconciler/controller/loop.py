@@ -145,6 +145,7 @@ class Controller:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(pass_id=f"{self.passes}-{uuid.uuid4().hex[:6]}", trigger=reason)
         summary: dict[str, Any] = {"trigger": reason, "startedAt": time.time()}
+        calls_before, attempts_before = self.conn.clients.calls.snapshot()
         try:
             summary |= self._pass(reason)
             result = "error" if summary.get("errors") else "success"
@@ -171,7 +172,11 @@ class Controller:
             summary |= {"errors": [repr(exc)]}
             result = "error"
         duration = self.clock() - started
-        summary |= {"result": result, "durationSeconds": round(duration, 3)}
+        calls_after, attempts_after = self.conn.clients.calls.snapshot()
+        by_operation = dict(sorted((calls_after - calls_before).items()))
+        summary |= {"result": result, "durationSeconds": round(duration, 3),
+                    "awsCalls": sum(by_operation.values()), "awsCallsByOperation": by_operation,
+                    "awsAttempts": attempts_after - attempts_before}
         self.metrics.passes.labels(result=result).inc()
         self.metrics.duration.observe(duration)
         if result == "success":
