@@ -83,8 +83,7 @@ class Transitions:
                    revision: str | None, corrected: bool, failing: Sequence[str] = ()) -> list[dict[str, Any]]:
         """`failing`: resources whose last apply failed and that wait for a retry (a pass that holds them back
         is not a recovery)."""
-        if revision != self.commit:
-            self.commit, self.failures = revision, {}
+        self._at(revision)
         out: list[dict[str, Any]] = []
 
         def add(kind: str, severity: str, title: str, message: str = "", **kw: Any) -> None:
@@ -100,6 +99,17 @@ class Transitions:
             add("aws.recovered", "info", "The controller reaches AWS again")
             self.aws_down = None
 
+        applied = [str(r) for r in summary.get("appliedResources") or ()]
+        if applied:
+            n = len(applied)
+            if corrected:
+                add("drift.corrected", "warning", f"Corrected drift on {n} resource{'s' * (n != 1)}",
+                    "changed in AWS outside git: " + ", ".join(applied[:10]),
+                    details={"resources": applied, "trigger": summary.get("trigger")})
+            else:
+                add("sync.applied", "info", f"Applied {n} change{'s' * (n != 1)}", ", ".join(applied[:10]),
+                    details={"resources": applied, "trigger": summary.get("trigger")})
+
         errors = tuple(str(e) for e in summary.get("errors") or ()) if summary.get("result") == "error" else ()
         errors = tuple(sorted({*errors, *failing}))  # (as a set: the order of a pass's outcomes may vary)
         if errors:
@@ -112,26 +122,21 @@ class Transitions:
             add("sync.recovered", "info", "The pass succeeded again")
             self.errors = ()
 
-        applied = [str(r) for r in summary.get("appliedResources") or ()]
-        if applied:
-            n = len(applied)
-            if corrected:
-                add("drift.corrected", "warning", f"Corrected drift on {n} resource{'s' * (n != 1)}",
-                    "changed in AWS outside git: " + ", ".join(applied[:10]),
-                    details={"resources": applied, "trigger": summary.get("trigger")})
-            else:
-                add("sync.applied", "info", f"Applied {n} change{'s' * (n != 1)}", ", ".join(applied[:10]),
-                    details={"resources": applied, "trigger": summary.get("trigger")})
-
-        held = {f"{r.get('kind')}/{r.get('name')}": str(r.get("detail") or "") for r in rows if r.get("sync") == HELD}
-        for resource, why in held.items():
+        held = {f"{r.get('kind')}/{r.get('name')}": r for r in rows if r.get("sync") == HELD}
+        for resource, row in held.items():
+            why = str(row.get("detail") or "")
             if self.held.get(resource) != why:
                 add("resource.held", "warning", "Held: not applied until its manifest changes", why,
-                    resource=resource)
-        self.held = held
+                    resource=resource, details={"failure": row["failure"]} if row.get("failure") else None)
+        self.held = {resource: str(row.get("detail") or "") for resource, row in held.items()}
         return out
 
+    def _at(self, revision: str | None) -> None:
+        if revision != self.commit:
+            self.commit, self.failures = revision, {}
+
     def rollout_settled(self, result: RolloutResult, revision: str | None) -> list[dict[str, Any]]:
+        self._at(revision)
         resource = str(result.key)
         wanted = short_revision(result.task_definition) if result.task_definition else ""
         if result.ok:
@@ -142,7 +147,7 @@ class Transitions:
             kind, severity, title = "rollout.failed", "error", "The rollout failed"
         if result.ok:
             self.failures.pop(resource, None)
-        elif revision == self.commit:
+        else:
             self.failures[resource] = result.message
         return [event(kind, severity, title, result.message, resource=resource, commit=revision, source=self.source)]
 
