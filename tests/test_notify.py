@@ -129,7 +129,8 @@ def test_a_hanging_receiver_never_holds_up_a_pass(aws: Any, tmp_path: Path) -> N
 def expired_token(request: Any, **_: Any) -> AWSResponse:
     class Raw:
         def stream(self, **_: Any) -> Any:
-            yield b'{"__type": "ExpiredTokenException", "message": "The security token included in the request is expired"}'
+            yield (b'{"__type": "ExpiredTokenException", '
+                   b'"message": "The security token included in the request is expired"}')
 
     return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.1"}, Raw())
 
