@@ -52,8 +52,10 @@ def hostile_state() -> ControllerState:
                        "since": "2026-12-04T07:00:00Z", "wanted": "web:2", "previous": "web:1",
                        "phase": "progressing", "revision": "web:2",
                        "running": 1, "desired": 2, "pending": 1, "failedTasks": 0}]
-    state.activity = [{"time": "2026-12-04T07:00:01Z", "type": "service.event", "severity": "info",
-                       "resource": "Service/demo/web", "message": HOSTILE}]
+    state.activity = [{"time": "2026-12-04T07:00:01Z", "type": "sync.failed", "severity": "error",
+                       "title": "The pass failed", "message": HOSTILE}]
+    state.service_events = [{"time": "2026-12-04T07:00:02Z", "at": 1796367602.0, "resource": "Service/demo/web",
+                             "message": f"(service web) {HOSTILE}"}]
     return state
 
 
@@ -212,3 +214,18 @@ print(sorted(m for m in ("jinja2", "reconciler.controller.page") if m in sys.mod
                             timeout=300, env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_service_events_are_listed_once_and_bounded() -> None:
+    """A rollout followed anew reports the last seconds' events again: listed once. At most 50 are kept, and
+    the activity keeps its last 50 entries: nothing grows with time."""
+    state = ControllerState()
+    assert state.service_event("Service/demo/web", "(service web) has reached a steady state.", 1000.0)
+    assert not state.service_event("Service/demo/web", "(service web) has reached a steady state.", 1010.0)
+    assert state.service_event("Service/demo/api", "(service web) has reached a steady state.", 1010.0)
+    assert state.service_event("Service/demo/web", "(service web) has reached a steady state.", 1100.0)
+    for n in range(200):
+        state.service_event("Service/demo/web", f"event {n}", 2000.0 + n)
+        state.record([{"type": "sync.applied", "title": f"pass {n}"}])
+    assert len(state.service_events) == 50 and state.service_events[0]["message"] == "event 199"
+    assert len(state.activity) == 50 and state.activity[0]["title"] == "pass 199"

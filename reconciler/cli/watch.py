@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         source = GitSource(args.git, args.branch, args.subpath, workdir, duration(args.interval, "--interval"))
     else:
         source = DirectorySource(args.paths, debounce_ms=int(duration(args.debounce, "--debounce") * 1000))
-    metrics, state = Metrics(), ControllerState()
+    metrics, state = Metrics(), ControllerState(source=source.describe())
     sinks = notification_sinks(args)
     ui = UiSettings(allow_sync=args.ui_allow_sync, poll_seconds=duration(args.ui_poll, "--ui-poll"))
     server = serve(state, metrics, host, port, ui)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import log
-from reconciler.controller.state import ControllerState
+from reconciler.controller.state import ControllerState, iso
 from reconciler.model.keys import ResourceKey
 from reconciler.rollouts.observe import Phase, RolloutStatus, short_revision
 from reconciler.rollouts.wait import RolloutResult, RolloutTarget
@@ -19,10 +18,6 @@ from reconciler.rollouts.wait import RolloutResult, RolloutTarget
 EVENTS_PER_ROW = 3  # as `reconciler status` shows them
 HEALTH = {Phase.COMPLETED: "healthy", Phase.PROGRESSING: "progressing", Phase.ROLLING_BACK: "progressing",
           Phase.FAILED: "degraded", Phase.ROLLED_BACK: "degraded"}
-
-
-def iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -53,9 +48,9 @@ class LiveRollouts:
 
     def event(self, target: RolloutTarget, message: str) -> None:
         text = log.redact(message)
+        if not self.state.service_event(str(target.key), text, time.time()):
+            return
         log.get().info("Service event", resource=str(target.key), message=text)
-        self.state.record([{"time": iso(time.time()), "type": "service.event", "severity": "info",
-                            "resource": str(target.key), "message": text}])
         rows = self.state.resources
         name = f"{target.key.kind.value}/{target.key.name}"
         self.state.resources = [
@@ -63,12 +58,21 @@ class LiveRollouts:
             for row in rows]
 
     # --- the controller's calls -----------------------------------------------------------------------
+    def follow(self, targets: list[RolloutTarget]) -> None:
+        """Rollouts a pass started: listed at once, with the counts the pass read, until their first poll."""
+        for target in targets:
+            self.followed[target.key] = _Followed(target, time.time())
+        if targets:
+            self._publish()
+
     def settled(self, result: RolloutResult) -> None:
         """A rollout ended: its row says how (the next pass brings the whole row up to date)."""
         self.followed.pop(result.key, None)
         self._publish()
         health = "healthy" if result.ok else "degraded"
         changes: dict[str, Any] = {"health": health}
+        if result.phase is Phase.ROLLED_BACK:
+            changes["sync"] = "out-of-sync"  # it runs another revision than git says (held from the next pass)
         if result.task_definition:
             changes["revision"] = short_revision(result.task_definition)
         self._update_row(result.key, changes, result.message)
@@ -93,6 +97,9 @@ class LiveRollouts:
             if s is not None:
                 row |= {"phase": s.phase.value, "revision": s.revision, "running": s.running, "desired": s.desired,
                         "pending": s.pending, "failedTasks": s.failed_tasks, "reason": s.reason}
+            else:  # not polled yet: what the pass read
+                seen = next((r for r in self.state.resources if _key(r) == f"{key.kind.value}/{key.name}"), {})
+                row |= {"phase": "progressing", "running": seen.get("running"), "desired": seen.get("desired")}
             rows.append(masker.value({k: v for k, v in row.items() if v not in (None, "")}))
         self.state.rollouts = rows
 

@@ -252,7 +252,7 @@ class Controller:
         applied = pipeline.apply(gated, live, manifests, self.conn, self.settings.options.owner,
                                  rollout_timeout=self.settings.rollout_timeout,
                                  poll_seconds=self.settings.poll_seconds, should_stop=self.stop.is_set,
-                                 extra_tags=extra)
+                                 extra_tags=extra, reporter=self.live)
         done = failed = 0
         changed: list[str] = []
         failures: list[str] = []
@@ -285,6 +285,7 @@ class Controller:
         self._handle_rollouts(list(applied.waited))
         after, live_after = pipeline.plan(manifests, self.conn, self.settings.options)
         self._record_status(manifests, self._mine(after, manifests, held_shards), live_after)
+        self.live.follow(list(applied.rollouts))
         return out | {"applied": done, "failed": failed, "appliedResources": changed,
                       "driftCorrected": corrected and done > 0, **({"errors": failures} if failed else {})}
 

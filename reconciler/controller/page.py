@@ -21,6 +21,7 @@ from reconciler.model.keys import Kind
 FILTERS = ("cluster", "kind", "sync", "health")
 KINDS = tuple(k.value for k in Kind)
 ACTIVITY_SHOWN = 25
+SERVICE_EVENTS_SHOWN = 20
 ATTENTION_SYNC = ("held", "error")
 ATTENTION_HEALTH = ("degraded",)
 VALUE_MAX = 400  # characters of one value shown in a diff
@@ -84,6 +85,10 @@ def view(status: dict[str, Any], filters: dict[str, str]) -> dict[str, Any]:
     sync_counts = {s: sum(r["sync"] == s for r in rows) for s in SYNC_STATES}
     health_counts = {h: sum(r["health"] == h for r in rows) for h in HEALTH_STATES}
     attention = [r for r in shown if r["sync"] in ATTENTION_SYNC or r["health"] in ATTENTION_HEALTH or r.get("failure")]
+    events = list(status.get("serviceEvents") or [])
+    if filters:
+        keys = {r["key"] for r in shown}
+        events = [e for e in events if e.get("resource") in keys]
     last = dict(status.get("lastPass") or {})
     summary = _summary(len(rows), sync_counts, health_counts, len(status.get("rollouts") or []), last)
     return {
@@ -91,6 +96,7 @@ def view(status: dict[str, Any], filters: dict[str, str]) -> dict[str, Any]:
         "clusters": clusters, "filters": filters, "filtered": bool(filters), "sync_counts": sync_counts,
         "health_counts": health_counts, "last": last, "last_changes": [_change(c) for c in last.get("changes") or []],
         "activity": list(status.get("activity") or [])[:ACTIVITY_SHOWN], "summary": summary,
+        "service_events": events[:SERVICE_EVENTS_SHOWN],
         "revision": status.get("revision"), "query": urlencode(filters),
     }
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.controller.live_rollouts import iso
+from reconciler.controller.state import iso
 from reconciler.errors import AwsError
 from reconciler.rollouts.observe import Phase, short_revision
 from reconciler.rollouts.wait import RolloutResult
@@ -139,8 +139,10 @@ class Transitions:
         self._at(revision)
         resource = str(result.key)
         wanted = short_revision(result.task_definition) if result.task_definition else ""
+        message = result.message
         if result.ok:
             kind, severity, title = "rollout.completed", "info", f"Rolled out {wanted}".rstrip()
+            message = message.removeprefix(f"{wanted}: ")
         elif result.phase is Phase.ROLLED_BACK:
             kind, severity, title = "rollout.rolledBack", "error", "The rollout failed and was rolled back"
         else:
@@ -149,7 +151,7 @@ class Transitions:
             self.failures.pop(resource, None)
         else:
             self.failures[resource] = result.message
-        return [event(kind, severity, title, result.message, resource=resource, commit=revision, source=self.source)]
+        return [event(kind, severity, title, message, resource=resource, commit=revision, source=self.source)]
 
     def commit_status(self, pending: Sequence[str]) -> CommitStatus | None:
         """The current commit's status, when it differs from the one posted last (else None)."""

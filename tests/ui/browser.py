@@ -19,7 +19,9 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @contextmanager
-def chromium(width: int = 1280, height: int = 900, dark: bool = False) -> Iterator[Any]:
+def chromium(width: int = 1280, height: int = 900, dark: bool = False, phone: bool = False) -> Iterator[Any]:
+    """A browser of this window size; `phone`: a phone's viewport (touch, device pixels), which headless
+    Chromium's window (500 px at least) cannot be."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     assert not missing, (f"the browser tests need {' and '.join(missing)}: run scripts/browser-deps.sh "
                          "(Debian packages chromium and chromium-driver; `make test` runs it)")
@@ -39,8 +41,16 @@ def chromium(width: int = 1280, height: int = 900, dark: bool = False) -> Iterat
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(60)
+    if phone:
+        emulate_phone(driver, width, height)
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def emulate_phone(driver: Any, width: int, height: int) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})

@@ -82,8 +82,8 @@
         failures = 0;
         setFreshness(true);
         if (html !== last && !selecting()) {
-          swap(html);
           last = html;
+          try { swap(html); } catch (error) { console.error("reconciler page: " + error); }
         }
         live.setAttribute("data-refreshed", String(Date.now()));
       })
@@ -119,6 +119,8 @@
         .then(function (response) {
           status.textContent = response.ok ? "A pass was requested: the page shows it as soon as it starts."
                                            : "The controller refused: HTTP " + response.status + ".";
+          var said = status.textContent;
+          setTimeout(function () { if (status.textContent === said) { status.textContent = ""; } }, 15000);
         })
         .catch(function () { status.textContent = "The controller does not answer."; })
         .then(function () {
