@@ -19,7 +19,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @contextmanager
-def chromium(width: int = 1280, height: int = 900, dark: bool = False, phone: bool = False) -> Iterator[Any]:
+def chromium(width: int = 1280, height: int = 900, phone: bool = False) -> Iterator[Any]:
     """A browser of this window size; `phone`: a phone's viewport (touch, device pixels), which headless
     Chromium's window (500 px at least) cannot be."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
@@ -35,9 +35,6 @@ def chromium(width: int = 1280, height: int = 900, dark: bool = False, phone: bo
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")
-    if dark:
-        options.add_argument("--force-dark-mode")
-        options.add_argument("--blink-settings=preferredColorScheme=0")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(60)

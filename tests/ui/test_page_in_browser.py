@@ -251,6 +251,11 @@ def test_on_a_phone_with_the_keyboard(tmp_path: Path) -> None:
             # Every badge, chip and link: text against its background at 4.5:1 or more.
             worst = driver.execute_script(CONTRAST)
             assert worst >= 4.5, worst
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                   {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+            worst = driver.execute_script(CONTRAST)
+            assert worst >= 4.5, f"dark mode: {worst}"
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
             # The state changes while the page is open: it follows without a reload.
             state.resources = [{**r, "health": "healthy", "sync": "in-sync", "failure": ""}
                                if r["kind"] == "Service" else r for r in state.resources]
