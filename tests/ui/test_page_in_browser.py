@@ -79,10 +79,10 @@ class Watch:
     """`reconciler watch` on the sandbox, as a user starts it; its JSON log lines."""
 
     def __init__(self, env: dict[str, str], manifests: Path, receiver: Receiver, tmp: Path) -> None:
-        argv = [CLI, "watch", str(manifests), "--listen", "127.0.0.1:0", "--resync", "1h", "--requeue", "1s",
+        argv = [CLI, "watch", manifests.name, "--listen", "127.0.0.1:0", "--resync", "1h", "--requeue", "1s",
                 "--debounce", "0.2s", "--ui-allow-sync", "--ui-poll", "0.5s", "--notify", receiver.url + "/hook",
                 "--log-format", "json"]
-        self.proc = subprocess.Popen(argv, env={**env, "TMPDIR": str(tmp), "NO_COLOR": "1"},
+        self.proc = subprocess.Popen(argv, env={**env, "TMPDIR": str(tmp), "NO_COLOR": "1"}, cwd=manifests.parent,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         assert self.proc.stderr is not None
@@ -204,6 +204,7 @@ def test_a_person_watching_the_page_sees_each_state(scenario: tuple[dict[str, st
             card = text(driver, "section.attention")
             assert "held" in card and "Why it failed" in card and "exit code 1" in card
             assert "resource.held" in text(driver, "section.activity")
+            shoot(driver, "held")
 
             # 6. A pass that changes nothing says nothing.
             passes = passes_with(watch, "ui")
