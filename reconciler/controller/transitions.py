@@ -38,6 +38,7 @@ UNREACHABLE_CODES = frozenset({
     "RequestExpired", "InvalidSignatureException", "SignatureDoesNotMatch",
 })
 HELD = "held"
+RESOURCES_LISTED = 100  # resources named in one event's details (and `count`: how many in all)
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -102,13 +103,13 @@ class Transitions:
         applied = [str(r) for r in summary.get("appliedResources") or ()]
         if applied:
             n = len(applied)
+            named = ", ".join(applied[:10]) + (f" and {n - 10} more" if n > 10 else "")
+            details = {"resources": applied[:RESOURCES_LISTED], "count": n, "trigger": summary.get("trigger")}
             if corrected:
                 add("drift.corrected", "warning", f"Corrected drift on {n} resource{'s' * (n != 1)}",
-                    "changed in AWS outside git: " + ", ".join(applied[:10]),
-                    details={"resources": applied, "trigger": summary.get("trigger")})
+                    f"changed in AWS outside git: {named}", details=details)
             else:
-                add("sync.applied", "info", f"Applied {n} change{'s' * (n != 1)}", ", ".join(applied[:10]),
-                    details={"resources": applied, "trigger": summary.get("trigger")})
+                add("sync.applied", "info", f"Applied {n} change{'s' * (n != 1)}", named, details=details)
 
         errors = tuple(str(e) for e in summary.get("errors") or ()) if summary.get("result") == "error" else ()
         errors = tuple(sorted({*errors, *failing}))  # (as a set: the order of a pass's outcomes may vary)
