@@ -103,10 +103,12 @@ def test_the_page_shows_the_state_escaped_with_strict_headers(page_server: Any) 
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
     assert HOSTILE not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     # No inline script or style: one script and one stylesheet of this server, no external asset.
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/ui.js" defer>']
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="ui.js" defer>']
     assert "<style" not in html and " style=" not in html
     assert not re.search(r"\son[a-z]+=", html)
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    # Every address relative: the page also works behind a proxy that serves it under a path prefix.
+    assert not re.search(r"(src|href|action|data-live)=\"/", html)
     # What a person sees: sync and health, counts, revision, the diff, the rollout, the failure's reason.
     assert 'data-key="Service/demo/web" data-sync="out-of-sync" data-health="healthy"' in html
     assert "<code>desiredCount</code>" in html and "2 fields differ from git" in html
@@ -144,7 +146,7 @@ def test_sync_now_needs_the_token_and_the_same_origin(page_server: Any) -> None:
     assert post(base + "/sync", f"csrf={ui.csrf_token}", Referer="http://evil.example/" + host)[0] == 403
     assert not state.sync_requested and metric(metrics, "reconciler_ui_sync_requests_total") == 0
     status, headers, _ = post(base + "/sync", f"csrf={ui.csrf_token}", Origin=base)
-    assert status == 303 and headers["Location"] == "/?synced=1" and state.sync_requested
+    assert status == 303 and headers["Location"] == "./?synced=1" and state.sync_requested
     status, _, body = post(base + "/sync", "", Referer=base + "/?kind=Service", Accept="application/json",
                            **{"X-CSRF-Token": ui.csrf_token})
     assert status == 202 and body.strip() == '{"requested": true}'

@@ -113,7 +113,7 @@ def serve(state: ControllerState, metrics: Metrics, host: str, port: int,
                 self._send(202, "application/json", b'{"requested": true}\n')
             else:
                 self.send_response(303)
-                self.send_header("Location", "/?synced=1")
+                self.send_header("Location", "./?synced=1")  # (relative: the page may sit behind a path prefix)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -97,7 +97,7 @@
   if (filters) {
     filters.addEventListener("change", function () {
       var q = query();
-      history.replaceState(null, "", q ? "/?" + q : "/");
+      history.replaceState(null, "", location.pathname + (q ? "?" + q : ""));
       last = null;
       schedule(0);
     });
