@@ -130,10 +130,8 @@ class Controller:
                     break
                 if woke:
                     self.wake.clear()
-                    reason = "change"
-                    if self.state.sync_requested:  # the page's "sync now" (it only wakes the loop)
-                        self.state.sync_requested = False
-                        reason = "ui"
+                    # The page's "sync now" only wakes the loop (a request made during a pass gets one more).
+                    reason = "ui" if self.state.sync_requested else "change"
                     break
                 if self.clock() >= next_resync:
                     reason = "resync"
@@ -161,6 +159,7 @@ class Controller:
         summary: dict[str, Any] = {"trigger": reason, "startedAt": time.time()}
         calls_before, attempts_before = self.conn.clients.calls.snapshot()
         self.state.pass_running = True
+        self.state.sync_requested = False  # this pass answers any "sync now" made before it started
         try:
             summary |= self._pass(reason)
             result = "error" if summary.get("errors") else "success"
