@@ -42,7 +42,7 @@ class LiveRollouts:
         if followed.status == status:
             return
         followed.status = status
-        self._publish()
+        self.publish()
         self._update_row(target.key, {"health": HEALTH[status.phase], "running": status.running,
                                       "desired": status.desired, "revision": status.revision}, status.reason)
 
@@ -63,12 +63,12 @@ class LiveRollouts:
         for target in targets:
             self.followed[target.key] = _Followed(target, time.time())
         if targets:
-            self._publish()
+            self.publish()
 
     def settled(self, result: RolloutResult) -> None:
         """A rollout ended: its row says how (the next pass brings the whole row up to date)."""
         self.followed.pop(result.key, None)
-        self._publish()
+        self.publish()
         health = "healthy" if result.ok else "degraded"
         changes: dict[str, Any] = {"health": health}
         if result.phase is Phase.ROLLED_BACK:
@@ -82,10 +82,10 @@ class LiveRollouts:
         for key in list(self.followed):
             if key not in keys:
                 del self.followed[key]
-        self._publish()
+        self.publish()
 
     # --- publishing -----------------------------------------------------------------------------------
-    def _publish(self) -> None:
+    def publish(self) -> None:
         masker = log.masker()
         rows = []
         for key, f in self.followed.items():

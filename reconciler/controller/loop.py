@@ -281,10 +281,10 @@ class Controller:
         self.applied_revision = snapshot.revision
         for target in applied.rollouts:
             self.watcher.add(target)
+        self.live.follow(list(applied.rollouts))  # listed before the rows say what they started
         self._handle_rollouts(list(applied.waited))
         after, live_after = pipeline.plan(manifests, self.conn, self.settings.options)
         self._record_status(manifests, self._mine(after, manifests, held_shards), live_after)
-        self.live.follow(list(applied.rollouts))
         return out | {"applied": done, "failed": failed, "appliedResources": changed,
                       "driftCorrected": corrected and done > 0, **({"errors": failures} if failed else {})}
 
@@ -409,3 +409,4 @@ class Controller:
                 item["failure"] = masker.text(self.failures[key])
             published.append(item)
         self.state.resources = published
+        self.live.publish()  # rollouts not polled yet show the counts this pass read

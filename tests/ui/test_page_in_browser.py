@@ -166,6 +166,7 @@ def test_a_person_watching_the_page_sees_each_state(scenario: tuple[dict[str, st
             assert "ui" in text(driver, "section.pass")
             until(driver, lambda d: "drift.corrected" in text(d, "section.activity"), "drift.corrected")
             until(driver, lambda d: "Nothing is rolling out." in text(d, "section.rollouts"), "the scale-down done")
+            receiver.wait_for(4)  # (its rollout.completed: nothing is followed any more)
 
             # 3. The service suspended (annotation), scaled by hand again: the diff appears, nothing is changed.
             done = passes_with(watch, "change")
@@ -188,6 +189,7 @@ def test_a_person_watching_the_page_sees_each_state(scenario: tuple[dict[str, st
             edit(m / "web-service.yaml", '  annotations:\n    reconciler.io/suspend: "true"\n', "")
             until(driver, lambda d: d.find_element(By.CSS_SELECTOR, WEB).get_attribute("data-sync") == "in-sync"
                   and "Nothing is rolling out." in text(d, "section.rollouts"), "web back in sync")
+            receiver.wait_for(6)  # (the scale-down's rollout.completed: nothing is followed any more)
             edit(m / "web-taskdef.yaml", "IMAGE_TAG:-1.0.0", "IMAGE_TAG:-2.0-crash")
             until(driver, lambda d: "web:1 → web:2" in text(d, "section.rollouts"), "the rollout of web:2")
             until(driver, lambda d: "Service/demo/web" in text(d, "section.attention"), "the failed rollout", 240)
