@@ -204,6 +204,25 @@ def test_a_failing_apply_is_one_event_until_it_works(aws: Any, tmp_path: Path) -
     assert "failure" not in row  # it works now
 
 
+def test_a_failing_resource_that_leaves_git_is_no_longer_failing(aws: Any, tmp_path: Path) -> None:
+    receiver, metrics = Receiver(), Metrics()
+    notifier = Notifier([WebhookSink(receiver.url)], metrics, base_delay=0.01)
+    m = examples(tmp_path)
+    edit(m / "web-service.yaml", "subnet-0a0a0a0a0a0a0a0a1", "subnet-00000000000000bad")
+    controller = Controller(DirectorySource([str(m)]), aws, settings(), metrics=metrics, notifier=notifier)
+    try:
+        assert controller.reconcile_once("start")["failed"] == 1
+        (m / "web-service.yaml").unlink()
+        (m / "migrate-task.yaml").unlink()  # (it runs before web)
+        assert controller.reconcile_once("change")["result"] == "success"
+        controller.reconcile_once("resync")
+    finally:
+        notifier.close(10)
+        receiver.close()
+    assert receiver.types() == ["sync.applied", "sync.failed", "sync.recovered"]
+    assert not controller.failures and not controller.apply_failed
+
+
 def git(cwd: Path, *args: str) -> str:
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t"}

@@ -205,7 +205,8 @@ class Controller:
                                                    revision=self.state.revision,
                                                    corrected=bool(summary.get("driftCorrected")),
                                                    failing=[log.redact(f"{k}: {self.failures[k]}")
-                                                            for k in sorted(self.apply_failed)]))
+                                                            for k in sorted(self.apply_failed)
+                                                            if k in self.failures]))
         log.get().info("Pass done", result=result, seconds=round(duration, 2), changes=summary.get("applied", 0))
         structlog.contextvars.clear_contextvars()
         return summary
@@ -221,6 +222,9 @@ class Controller:
         log.remember(v for k, v in (given.given if isinstance(given, Variables) else given).items()
                      if masker.secret(k))
         manifests = loader.load(snapshot.paths, self.settings.variables, allow_empty=self.settings.allow_empty)
+        known = {str(m.key) for m in manifests.manifests}  # a failure of what left git is no longer news
+        self.failures = {k: v for k, v in self.failures.items() if k in known}
+        self.apply_failed &= known
         log.remember(secret_values(manifests.manifests, masker))
         held_shards = self._refresh_shards(manifests)
         if self.watcher.pending:
@@ -366,6 +370,7 @@ class Controller:
                 self.requeue_pass = True
             if result.ok:
                 self.failures.pop(str(result.key), None)
+                self.apply_failed.discard(str(result.key))
                 log.get().info("Rolled out", resource=str(result.key), detail=result.message)
             else:
                 self.failures[str(result.key)] = result.message
