@@ -201,12 +201,13 @@ class Controller:
         self.state.pass_running = False
         self.state.ready = True
         self.metrics.ready.set(1)
-        self._announce(self.transitions.after_pass(self.state.last_pass, self.state.resources,
-                                                   revision=self.state.revision,
-                                                   corrected=bool(summary.get("driftCorrected")),
-                                                   failing=[log.redact(f"{k}: {self.failures[k]}")
-                                                            for k in sorted(self.apply_failed)
-                                                            if k in self.failures]))
+        failing = [log.redact(f"{k}: {self.failures[k]}") for k in sorted(self.apply_failed) if k in self.failures]
+        try:
+            self._announce(self.transitions.after_pass(self.state.last_pass, self.state.resources,
+                                                       revision=self.state.revision, failing=failing,
+                                                       corrected=bool(summary.get("driftCorrected"))))
+        except Exception as exc:  # telling people must never stop the controller
+            log.get().exception("Could not announce the pass", error=repr(exc))
         log.get().info("Pass done", result=result, seconds=round(duration, 2), changes=summary.get("applied", 0))
         structlog.contextvars.clear_contextvars()
         return summary
