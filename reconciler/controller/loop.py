@@ -377,22 +377,28 @@ class Controller:
                 self.failures[str(result.key)] = result.message
                 self.metrics.errors.labels(stage="rollout").inc()
                 log.get().error("Rollout failed", resource=str(result.key), reason=result.message)
-            self.live.settled(result)
-            events += self.transitions.rollout_settled(result, self.state.revision)
+            try:
+                self.live.settled(result)
+                events += self.transitions.rollout_settled(result, self.state.revision)
+            except Exception as exc:  # telling people must never stop the controller
+                log.get().exception("Could not announce the rollout", error=repr(exc))
         if results:
             self._announce(events)
 
     def _announce(self, events: list[dict[str, Any]]) -> None:
         """Publish what changed: the page's activity, the notifications, the commit's status."""
-        events = log.masker().value(events)
-        self.state.record(events)
-        status = self.transitions.commit_status([str(k) for k in self.watcher.pending])
-        if self.notifier is None:
-            return
-        for item in events:
-            self.notifier.event(item)
-        if status is not None:
-            self.notifier.commit_status(status)
+        try:
+            events = log.masker().value(events)
+            self.state.record(events)
+            status = self.transitions.commit_status([str(k) for k in self.watcher.pending])
+            if self.notifier is None:
+                return
+            for item in events:
+                self.notifier.event(item)
+            if status is not None:
+                self.notifier.commit_status(status)
+        except Exception as exc:  # telling people must never stop the controller
+            log.get().exception("Could not announce", error=repr(exc))
 
     def _record_status(self, manifests: loader.ManifestSet, plan: Plan, live: Any) -> None:
         masker = log.masker()
