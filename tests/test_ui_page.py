@@ -231,3 +231,35 @@ def test_service_events_are_listed_once_and_bounded() -> None:
         state.record([{"type": "sync.applied", "title": f"pass {n}"}])
     assert len(state.service_events) == 50 and state.service_events[0]["message"] == "event 199"
     assert len(state.activity) == 50 and state.activity[0]["title"] == "pass 199"
+
+
+def test_rows_follow_their_rollout_between_passes(aws: Any, tmp_path: Path) -> None:
+    """Before, /status said `progressing 0/2` until the next pass (minutes later, at resync). Now the rollout
+    is listed as soon as the pass started it, and the polls that already run between passes bring the row to
+    `healthy 2/2`: no pass, no extra AWS call."""
+    from reconciler.sandbox import set_pace
+
+    set_pace(1.0)  # ECS steps once a second: the rollout lasts a few (the aws fixture restores the pace)
+    controller = Controller(DirectorySource([str(examples(tmp_path))]), aws, settings())
+    controller.reconcile_once("start")
+    [row] = [r for r in controller.state.resources if r["kind"] == "Service"]
+    assert row["health"] == "progressing" and row["desired"] == 2 and row["running"] < 2
+    [rollout] = controller.state.rollouts
+    assert rollout["resource"] == "Service/demo/web" and rollout["wanted"] == "web:1" and rollout["desired"] == 2
+    passes = controller.passes
+    calls = aws.clients.calls.snapshot()[0]
+    seen: set[str] = set()
+
+    def settled() -> bool:
+        controller._poll_rollouts()
+        seen.update(r.get("phase", "") for r in controller.state.rollouts)
+        return not controller.watcher.pending
+
+    wait_for(settled)
+    [row] = [r for r in controller.state.resources if r["kind"] == "Service"]
+    assert (row["health"], row["running"], row["desired"], row["revision"]) == ("healthy", 2, 2, "web:1")
+    assert controller.state.rollouts == [] and controller.passes == passes and "progressing" in seen
+    polls = aws.clients.calls.snapshot()[0] - calls
+    # Only what the rollout watcher did before: read the service, and tag the revision that rolled out well.
+    assert set(polls) <= {"ecs.DescribeServices", "ecs.TagResource"}
+    assert any("has reached a steady state" in e["message"] for e in controller.state.service_events)
