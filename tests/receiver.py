@@ -24,6 +24,7 @@ class Receiver:
     def __init__(self, answers: list[int] | None = None, retry_after: str | None = None) -> None:
         self.received: list[Received] = []
         self.attempts = 0
+        self.arrived = 0  # requests that reached the receiver (counted before it holds them)
         self.answers = list(answers or [])  # statuses for the first requests, then 200
         self.retry_after = retry_after
         self.open = threading.Event()
@@ -33,6 +34,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.arrived += 1
                 receiver.open.wait(120)
                 receiver.attempts += 1
                 status = receiver.answers.pop(0) if receiver.answers else 200

@@ -29,7 +29,7 @@ from reconciler.errors import AwsError
 
 from .conftest import MANIFESTS
 from .receiver import Receiver
-from .test_controller import edit, examples, metric, settings, settle
+from .test_controller import edit, examples, metric, settings, settle, wait_for
 
 
 def without_migration(tmp_path: Path) -> Path:
@@ -112,7 +112,8 @@ def test_a_hanging_receiver_never_holds_up_a_pass(aws: Any, tmp_path: Path) -> N
     controller = Controller(DirectorySource([str(examples(tmp_path))]), aws, settings(), metrics=metrics,
                             notifier=notifier)
     try:
-        assert controller.reconcile_once("start")["applied"] == 5  # sync.applied: taken by the delivery thread
+        assert controller.reconcile_once("start")["applied"] == 5
+        wait_for(lambda: receiver.arrived == 1)  # sync.applied: the delivery thread waits for an answer
         settle(controller)  # rollout.completed waits in the queue
         for n in range(3):
             notifier.event({"type": "test", "title": f"extra {n}"})  # the queue is full: dropped at once
