@@ -56,16 +56,16 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
     done = []
     if update:
         asg.update_group(m.name, **update)
-        done.append(", ".join(update))
+        done.append("updated " + ", ".join(update))
     if fields & {"tags", "PropagateAtLaunch"}:
         asg.put_tags(m.name, group_tags(m, ctx))
         asg.delete_tags(m.name, removed_tags(change))
-        done.append("tags")
+        done.append("updated tags")
     if rolling or scale_in:
         version = ctx.template_versions.get(plan_groups.template_ref(m.spec)[0] or "")
         target = str(version) if version is not None else _target_version(m, ctx)
         done.append(instance_roll.Roll(m, ctx, target, desired if isinstance(desired, int) else None).run())
-    return "updated " + "; ".join(done)
+    return "; ".join(done)
 
 
 def _target_version(m: Manifest, ctx: ApplyContext) -> str | None:

@@ -78,7 +78,7 @@ class Ec2Api(LazyApi):
                        LaunchTemplateName=name, Versions=[str(v) for v in batch])
             done.extend(int(v["VersionNumber"]) for v in out.get("SuccessfullyDeletedLaunchTemplateVersions", []))
             for failed in out.get("UnsuccessfullyDeletedLaunchTemplateVersions", []):
-                if str((failed.get("ResponseError") or {}).get("Code", "")).endswith("VersionNotFound"):
+                if (failed.get("ResponseError") or {}).get("Code") == "launchTemplateVersionDoesNotExist":
                     done.append(int(failed["VersionNumber"]))
         return done
 
