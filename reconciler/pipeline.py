@@ -143,6 +143,13 @@ def apply(plan_: Plan, live: LiveState, manifests: ManifestSet, conn: Connection
     return Applied(result, pending, list(ctx.rollout_results.values()))
 
 
+def container_instances(conn: Connection, clusters: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Cluster -> its container instances as `reconciler status` lists them."""
+    from reconciler.live import container_instances as read_instances
+
+    return read_instances.read(conn.ecs, clusters)
+
+
 def wait(targets: list[RolloutTarget], conn: Connection, reporter: Reporter | None = None,
          poll_seconds: float = 5.0) -> list[RolloutResult]:
     return wait_for_rollouts(targets, conn.ecs, reporter=reporter, poll_seconds=poll_seconds)

@@ -46,7 +46,7 @@ class RollStatus:
     ready: int  # of those, registered with the cluster and taking tasks
     draining: int
     tasks_to_move: int
-    phase: str  # launching | registering | draining | terminating | scaling in | done
+    phase: str  # launching | registering | draining | terminating | scaling in | done | failed
 
 
 @runtime_checkable
@@ -135,9 +135,13 @@ class Roll:
         recorded = parse_roll_tag(tags_to_map(group.get("Tags")).get(ROLL_TAG))
         if self.final_desired is None:
             self.final_desired = recorded.get("desired", int(group.get("DesiredCapacity") or 0))
-        self._replace(recorded)
-        self._scale_in()
-        self._finish()
+        try:
+            self._replace(recorded)
+            self._scale_in()
+            self._finish()
+        except AwsError:
+            self._report(0, 0, 0, 0, 0, "failed")
+            raise
         parts = []
         if self.replaced:
             parts.append(f"replaced {self.replaced} instance(s), each drained first")
