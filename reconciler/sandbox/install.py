@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from reconciler.sandbox import autoscaling, ec2, ecr, ecs, scheduler
+from reconciler.sandbox import autoscaling, ec2, ecr, ecs, scheduler, ssm
 from reconciler.sandbox.dynamodb import install_dynamodb_fixes
 from reconciler.sandbox.reporting import install_reporting
 
@@ -23,6 +23,7 @@ def install() -> None:
         ecr.install()
         ec2.install()
         autoscaling.install()
+        ssm.install()
         scheduler.install()
         install_reporting()
         install_dynamodb_fixes()
