@@ -310,3 +310,17 @@ def test_the_seeded_ssm_parameters_name_ecs_optimised_amis(aws: Aws) -> None:
     recommended = json.loads(ssm.get_parameter(Name="/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended")[
         "Parameter"]["Value"])
     assert recommended["image_id"].startswith("ami-")
+
+
+def test_a_deregistered_instance_does_not_join_again(aws: Aws) -> None:
+    """DeregisterContainerInstance on a running instance: its agent does not register it again (the real agent keeps
+    its registration in its state file), so a cluster emptied that way can be deleted."""
+    aws.ecs.create_cluster(clusterName="c1")
+    aws.profile()
+    aws.template()
+    aws.group(size=1)
+    [member] = until("a container instance", aws.members)
+    aws.ecs.deregister_container_instance(cluster="c1", containerInstance=member["containerInstanceArn"])
+    time.sleep(0.2)  # ten steps
+    assert aws.members() == []
+    aws.ecs.delete_cluster(cluster="c1")

@@ -11,6 +11,8 @@ moto has EC2 instances and Auto Scaling groups but no agent (moto-notes 1.6). Ea
   51679 reserved; attributes ``ecs.instance-type``, ``ecs.ami-id`` (the resolved AMI), ``ecs.availability-zone``,
   ``ecs.os-type``, ``ecs.cpu-architecture``; ``capacityProviderName`` when a capacity provider of the cluster is
   over the instance's Auto Scaling group;
+* an instance registers once: deregistered (DeregisterContainerInstance, or its cluster deleted), its agent does not
+  register it again, as the real agent keeps its registration in its state file;
 * a registered container instance whose EC2 instance terminated is deregistered: its tasks stop (stopCode
   TerminationNotice, "Host EC2 (instance ...) terminated.") and the services replace them elsewhere. A stopped
   instance's agent disconnects (agentConnected false) and it takes no task.
@@ -33,6 +35,7 @@ RESERVED_MEMORY_FRACTION = 0.025
 AGENT_VERSION = "1.88.0"
 AGENT_PORTS = ["22", "2375", "2376", "51678", "51679"]
 _SEEN = "_sandbox_agent_seen"  # on moto's EC2 Instance: when (monotonic) the agent first saw it running
+_JOINED = "_sandbox_agent_joined"  # on moto's EC2 Instance: its agent registered it once (it never does again)
 
 
 def _instance_type(name: str) -> dict[str, Any]:
@@ -158,7 +161,7 @@ def step(backend: Any, at: datetime, moment: float, step_seconds: float) -> bool
                 changed = True
             registered.add(container_instance.ec2_instance_id)
     for instance in instances.values():
-        if instance.state != "running" or instance.id in registered:
+        if instance.state != "running" or instance.id in registered or getattr(instance, _JOINED, False):
             continue
         cluster_name = _cluster_of(instance)
         if cluster_name is None:
@@ -172,5 +175,6 @@ def step(backend: Any, at: datetime, moment: float, step_seconds: float) -> bool
                 cluster.status != "ACTIVE" or not _has_role(instance, backend.account_id):
             continue
         _register(backend, cluster, instance, at)
+        setattr(instance, _JOINED, True)
         changed = True
     return changed
