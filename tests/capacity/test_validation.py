@@ -84,8 +84,8 @@ CASES: list[tuple[Rule, dict[str, Any], str | None]] = [
     (capacity.provider_kind, PROVIDER, None),
     (capacity.provider_kind, {}, "give autoScalingGroupProvider"),
     (capacity.termination_protection, {"autoScalingGroupProvider": {
-        "autoScalingGroupArn": "g", "managedTerminationProtection": "ENABLED", "managedScaling": {"status": "ENABLED"}}},
-     None),
+        "autoScalingGroupArn": "g", "managedTerminationProtection": "ENABLED",
+        "managedScaling": {"status": "ENABLED"}}}, None),
     (capacity.termination_protection, {"autoScalingGroupProvider": {
         "autoScalingGroupArn": "g", "managedTerminationProtection": "ENABLED"}}, "needs managedScaling status ENABLED"),
 ]
