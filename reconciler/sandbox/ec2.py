@@ -8,7 +8,8 @@
 * DeleteLaunchTemplateVersions (stock moto: not implemented) deletes versions but never the default one; version
   numbers are never reused. Deleted versions are gone from DescribeLaunchTemplateVersions.
 * DescribeLaunchTemplateVersions and DescribeLaunchTemplates page with MaxResults/NextToken (stock moto cuts at 15
-  without a NextToken).
+  without a NextToken); DescribeLaunchTemplates reports the template's tags as they are now (stock moto: as they were
+  at creation, so CreateTags never shows).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def fix_create_launch_template() -> None:
                 "CreatedBy": f"arn:{self.partition}:iam::{self.current_account}:root",
                 "DefaultVersionNumber": template.default_version_number,
                 "LatestVersionNumber": template.latest_version_number, "LaunchTemplateId": template.id,
-                "LaunchTemplateName": template.name, "Tags": template.tags}})
+                "LaunchTemplateName": template.name, "Tags": template.get_tags()}})
 
         return create_launch_template
 
@@ -202,7 +203,7 @@ def fix_describe_pages() -> None:
             return ActionResult({"LaunchTemplates": [{
                 "CreateTime": t.create_time, "CreatedBy": f"arn:{self.partition}:iam::{self.current_account}:root",
                 "DefaultVersionNumber": t.default_version_number, "LatestVersionNumber": t.latest_version_number,
-                "LaunchTemplateId": t.id, "LaunchTemplateName": t.name, "Tags": t.tags} for t in page],
+                "LaunchTemplateId": t.id, "LaunchTemplateName": t.name, "Tags": t.get_tags()} for t in page],
                 "NextToken": token})
 
         return describe_launch_templates

@@ -186,13 +186,16 @@ def test_static_host_ports_memory_and_the_capacity_provider_decide_where_tasks_g
 # --- EC2 launch templates -------------------------------------------------------------------------------------------
 
 def test_launch_template_versions_as_ec2_keeps_them(aws: Aws) -> None:
-    """The template's own tags stay off its data; a version created with a ClientToken twice is one version;
+    """The template's own tags stay off its data, and tags added later show; a version created with a ClientToken twice is one version;
     deleting versions never deletes the default and never reuses a number; $Latest is the newest left."""
     aws.ec2.create_launch_template(LaunchTemplateName="tpl", LaunchTemplateData={"InstanceType": "t3.small"},
                                    TagSpecifications=[{"ResourceType": "launch-template",
                                                        "Tags": [{"Key": "team", "Value": "a"}]}])
     [v1] = aws.ec2.describe_launch_template_versions(LaunchTemplateName="tpl")["LaunchTemplateVersions"]
     assert v1["LaunchTemplateData"] == {"InstanceType": "t3.small"}
+    aws.ec2.create_tags(Resources=[v1["LaunchTemplateId"]], Tags=[{"Key": "owner", "Value": "me"}])
+    [template] = aws.ec2.describe_launch_templates(LaunchTemplateNames=["tpl"])["LaunchTemplates"]
+    assert sorted((t["Key"], t["Value"]) for t in template["Tags"]) == [("owner", "me"), ("team", "a")]
     made = [aws.ec2.create_launch_template_version(LaunchTemplateName="tpl", ClientToken="same", LaunchTemplateData={
         "InstanceType": "t3.medium", "UserData": USER_DATA})["LaunchTemplateVersion"]["VersionNumber"] for _ in "ab"]
     assert made == [2, 2]
