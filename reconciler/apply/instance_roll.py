@@ -245,7 +245,8 @@ class Roll:
             self.asg.update_group(self.m.name, MaxSize=wanted_max)
         if ROLL_TAG in tags_to_map(group.get("Tags")):
             self.asg.delete_tags(self.m.name, [ROLL_TAG])
-        self._report(0, len(plan_groups.in_service(group_resource(group))), 0, 0, 0, "done")
+        count = len(plan_groups.in_service(group_resource(group)))
+        self._report(0, count, count, 0, 0, "done")
 
 
 def _load(instance: Mapping[str, Any], registered: Mapping[str, ci.ContainerInstance]) -> tuple[bool, int]:
