@@ -186,8 +186,9 @@ def test_static_host_ports_memory_and_the_capacity_provider_decide_where_tasks_g
 # --- EC2 launch templates -------------------------------------------------------------------------------------------
 
 def test_launch_template_versions_as_ec2_keeps_them(aws: Aws) -> None:
-    """The template's own tags stay off its data, and tags added later show; a version created with a ClientToken twice is one version;
-    deleting versions never deletes the default and never reuses a number; $Latest is the newest left."""
+    """The template's own tags stay off its data, and tags added later show; a version created with a ClientToken
+    twice is one version; deleting versions never deletes the default and never reuses a number; $Latest is the
+    newest left."""
     aws.ec2.create_launch_template(LaunchTemplateName="tpl", LaunchTemplateData={"InstanceType": "t3.small"},
                                    TagSpecifications=[{"ResourceType": "launch-template",
                                                        "Tags": [{"Key": "team", "Value": "a"}]}])
