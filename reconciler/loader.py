@@ -104,9 +104,9 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | Variables | None 
             m = issue.manifest
             line, column = documents_of[id(m)].locate(("spec", *issue.path)) if issue.path else \
                 (m.source.line, m.source.column)
-            problems.append(Problem(issue.message, file=m.source.file, line=line, column=column,
-                                    document=str(m.key),
-                                    path=documents.field_path(("spec", *issue.path)) if issue.path else None))
+            (warnings if issue.warning else problems).append(
+                Problem(issue.message, file=m.source.file, line=line, column=column, document=str(m.key),
+                        path=documents.field_path(("spec", *issue.path)) if issue.path else None))
     hidden = sensitive_values(used)
     if problems:
         if len(problems) > MAX_PROBLEMS:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.executor import apply_plan
+from reconciler.aws.autoscaling import AutoScalingApi
+from reconciler.aws.capacity import CapacityApis
 from reconciler.aws.clients import AwsSettings, Clients, make_clients
+from reconciler.aws.ec2 import Ec2Api
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
+from reconciler.aws.iam import IamApi
 from reconciler.aws.lookups import Lookups
 from reconciler.errors import SandboxError
 from reconciler.live import read_live
@@ -33,6 +37,19 @@ class Connection:
     clients: Clients
     ecs: EcsApi
     ecr: EcrApi
+    # EC2 capacity: clients made on first use (a plan without these kinds never makes them).
+    iam: IamApi = field(init=False)
+    ec2: Ec2Api = field(init=False)
+    autoscaling: AutoScalingApi = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.iam = IamApi(lambda: self.clients.client("iam"))
+        self.ec2 = Ec2Api(lambda: self.clients.client("ec2"))
+        self.autoscaling = AutoScalingApi(lambda: self.clients.client("autoscaling"))
+
+    @property
+    def capacity(self) -> CapacityApis:
+        return CapacityApis(self.ecs, self.iam, self.ec2, self.autoscaling, self.clients.region)
 
 
 def connect(settings: AwsSettings) -> Connection:
@@ -95,7 +112,7 @@ class PlanOptions:
 
 def plan(manifests: ManifestSet, conn: Connection, options: PlanOptions) -> tuple[Plan, LiveState]:
     live = read_live(manifests, conn.ecs, conn.ecr, owner=options.owner if options.prune else None,
-                     lookups=Lookups(conn.clients))
+                     lookups=Lookups(conn.clients), capacity_apis=conn.capacity)
     built = build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
                        retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
     secrets = plain_secret_warnings(manifests.manifests, options.sensitive_patterns)
@@ -114,15 +131,23 @@ def apply(plan_: Plan, live: LiveState, manifests: ManifestSet, conn: Connection
           report: Callable[[Outcome], None] | None = None,
           rollout_timeout: float = DEFAULT_TIMEOUT_SECONDS, reporter: Reporter | None = None,
           poll_seconds: float = 5.0, should_stop: Callable[[], bool] | None = None,
-          extra_tags: dict[str, str] | None = None) -> Applied:
+          extra_tags: dict[str, str] | None = None, keep_versions: int = DEFAULT_KEEP_REVISIONS) -> Applied:
     """Apply the plan: what was done, and the service rollouts it started."""
     ctx = ApplyContext(ecs=conn.ecs, ecr=conn.ecr, live=live, owner=owner, rollout_timeout=rollout_timeout,
-                       reporter=reporter, poll_seconds=poll_seconds, extra_tags=dict(extra_tags or {}))
+                       reporter=reporter, poll_seconds=poll_seconds, extra_tags=dict(extra_tags or {}),
+                       capacity=conn.capacity, region=conn.clients.region, keep_versions=keep_versions)
     if should_stop is not None:
         ctx.should_stop = should_stop
     result = apply_plan(plan_, manifests, ctx, report)
     pending = [t for t in ctx.rollouts if t.key not in ctx.rollout_results]
     return Applied(result, pending, list(ctx.rollout_results.values()))
+
+
+def container_instances(conn: Connection, clusters: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Cluster -> its container instances as `reconciler status` lists them."""
+    from reconciler.live import container_instances as read_instances
+
+    return read_instances.read(conn.ecs, clusters)
 
 
 def wait(targets: list[RolloutTarget], conn: Connection, reporter: Reporter | None = None,

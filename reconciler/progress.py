@@ -1,5 +1,5 @@
-"""Rollout progress on the terminal: one live line per service on a TTY, plain lines (and structured
-log events) otherwise. Each service event is shown once."""
+"""Rollout progress on the terminal: one live line per service (and per Auto Scaling group whose instances are
+replaced) on a TTY, plain lines (and structured log events) otherwise. Each service event is shown once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reconciler import log
+from reconciler.apply.instance_roll import RollStatus
 from reconciler.rollouts.observe import Phase, RolloutStatus
 from reconciler.rollouts.wait import RolloutTarget
 
@@ -25,8 +26,10 @@ class RolloutProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.rows: dict[str, RolloutStatus] = {}
+        self.groups: dict[str, RollStatus] = {}
         self.last: dict[str, tuple[Any, ...]] = {}
         self.live: Live | None = None
+        self.started_for_groups = False  # the live display was started by an instance roll (and stops with it)
 
     def __enter__(self) -> RolloutProgress:
         if self.console.is_terminal:
@@ -46,7 +49,37 @@ class RolloutProgress:
             bar = _bar(status.running, status.desired)
             table.add_row(escape(name), status.revision, escape(f"{bar} {status.running}/{status.desired}"),
                           f"[{colour}]{status.phase.value}[/{colour}]", escape(status.reason[:80]))
+        for name, roll in self.groups.items():
+            colour = {"done": "green", "failed": "red"}.get(roll.phase, "cyan")
+            table.add_row(escape(f"AutoScalingGroup/{name}"), "instances",
+                          escape(f"{_bar(roll.new, roll.new + roll.old)} {roll.old} old, {roll.new} new "
+                                 f"({roll.ready} registered)"),
+                          f"[{colour}]{roll.phase}[/{colour}]",
+                          escape(f"{roll.draining} draining, {roll.tasks_to_move} task(s) to move"))
         return table
+
+    def instances(self, status: RollStatus) -> None:
+        """An Auto Scaling group's instance roll (reconciler.apply.instance_roll.RollReporter)."""
+        name = f"AutoScalingGroup/{status.group}"
+        self.groups[status.group] = status
+        if self.live is None and self.console.is_terminal and status.phase not in ("done", "failed"):
+            self.__enter__()
+            self.started_for_groups = True
+        state = (status.old, status.new, status.ready, status.draining, status.tasks_to_move, status.phase)
+        if self.live is not None:
+            self.live.update(self._table())
+        elif self.last.get(name) != state:
+            self.console.print(f"  {escape(name)}: {status.old} old, {status.new} new ({status.ready} registered), "
+                               f"{status.draining} draining, {status.tasks_to_move} task(s) to move ({status.phase})",
+                               highlight=False)
+        if self.last.get(name) != state:
+            log.get().info("Instance roll progress", resource=name, old=status.old, new=status.new,
+                           registered=status.ready, draining=status.draining, tasks_to_move=status.tasks_to_move,
+                           phase=status.phase)
+        self.last[name] = state
+        if status.phase in ("done", "failed") and self.started_for_groups:
+            self.__exit__(None, None, None)
+            self.live, self.started_for_groups = None, False
 
     def progress(self, target: RolloutTarget, status: RolloutStatus) -> None:
         name = str(target.key)

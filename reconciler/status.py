@@ -1,10 +1,11 @@
-"""`reconciler status`: for each manifest, whether AWS is in sync with it and how healthy it is.
-Built from a plan and the live state it was made from; no extra AWS reads. Every row is masked (its detail
+"""`reconciler status`: for each manifest, whether AWS is in sync with it and how healthy it is, and each cluster's
+container instances. Built from a plan and the live state it was made from (and the container instances read for
+it). Every row is masked (its detail
 names fields, never their values, and the run's known secret values are redacted from its text)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from reconciler.loader import ManifestSet
@@ -28,14 +29,21 @@ class ResourceStatus:
     desired: int | None = None
     revision: str | None = None
     events: list[str] = field(default_factory=list)
+    instances: list[dict[str, Any]] = field(default_factory=list)  # a cluster's container instances
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
 
 
-def statuses(manifests: ManifestSet, plan: Plan, live: LiveState, masker: Masker | None = None) -> list[ResourceStatus]:
+def statuses(manifests: ManifestSet, plan: Plan, live: LiveState, masker: Masker | None = None,
+             instances: dict[str, list[dict[str, Any]]] | None = None) -> list[ResourceStatus]:
+    """One row per manifest; `instances` (cluster -> its container instances, see reconciler.live.container_instances)
+    are listed on their Cluster's row."""
     masker = masker or Masker()
-    return [ResourceStatus(**masker.value(asdict(row))) for row in _statuses(manifests, masker.plan(plan), live)]
+    rows = _statuses(manifests, masker.plan(plan), live)
+    rows = [replace(r, instances=list((instances or {}).get(r.name, []))) if r.kind == Kind.CLUSTER.value else r
+            for r in rows]
+    return [ResourceStatus(**masker.value(asdict(row))) for row in rows]
 
 
 def _statuses(manifests: ManifestSet, plan: Plan, live: LiveState) -> list[ResourceStatus]:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo: start the sandbox (embedded AWS on 127.0.0.1), then plan, apply and plan again the example
-# manifests against it. The second plan must show no changes. Stops the sandbox on exit.
+# manifests against it. The second plan must show no changes. Second act: the ECS chapter's cluster of EC2
+# container instances (examples/ec2-cluster): applied, its instances replaced by another type without losing a
+# task, then a clean plan. Stops the sandbox on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -28,4 +30,12 @@ step "reconciler apply manifests/   (make it so)"
 $BIN/reconciler apply manifests/ --log-level warning
 step "reconciler plan manifests/ --detailed-exitcode   (nothing left to do: exit 0)"
 $BIN/reconciler plan manifests/ --log-level warning --detailed-exitcode
-step "demo complete: plan -> apply -> clean plan"
+step "second act: the chapter's EC2 cluster (examples/ec2-cluster): role, profile, template, group, provider..."
+$BIN/reconciler apply examples/ec2-cluster/ --log-level warning
+step "reconciler status examples/ec2-cluster/   (its container instances)"
+$BIN/reconciler status examples/ec2-cluster/ --log-level warning
+step "instance type t3.small -> t3.medium: new instances register, each old one drains, then terminates"
+$BIN/reconciler apply examples/ec2-cluster/ --log-level warning --var INSTANCE_TYPE=t3.medium
+step "reconciler plan examples/ec2-cluster/ --detailed-exitcode   (nothing left to do: exit 0)"
+$BIN/reconciler plan examples/ec2-cluster/ --log-level warning --detailed-exitcode --var INSTANCE_TYPE=t3.medium
+step "demo complete: plan -> apply -> clean plan, and an EC2 cluster's instances replaced without losing a task"

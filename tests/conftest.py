@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"
+EC2_CLUSTER = ROOT / "examples" / "ec2-cluster"  # the ECS chapter's cluster of container instances
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REGION = "us-east-1"
 

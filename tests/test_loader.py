@@ -11,7 +11,7 @@ from reconciler import loader
 from reconciler.errors import ManifestError
 from reconciler.model.keys import Kind
 
-from .conftest import FIXTURES, MANIFESTS
+from .conftest import EC2_CLUSTER, FIXTURES, MANIFESTS
 
 TD_HEAD = "apiVersion: reconciler/v1\nkind: TaskDefinition\nmetadata:\n  name: app\nspec:\n"
 
@@ -30,9 +30,11 @@ def problems(tmp_path: Path, variables: dict[str, str] | None = None) -> list[st
 
 
 def test_examples_load() -> None:
-    """The shipped examples and every task definition fixture are valid."""
-    shipped = loader.load([str(MANIFESTS)])
+    """The shipped examples (the Fargate demo and the chapter's EC2 cluster) and every task definition fixture are
+    valid, and together they use every kind."""
+    shipped = loader.load([str(MANIFESTS), str(EC2_CLUSTER)])
     assert {m.kind for m in shipped.manifests} == set(Kind)
+    assert not shipped.warnings
     fixtures = loader.load([str(FIXTURES / "taskdefs")])
     assert len(fixtures.manifests) >= 12
 

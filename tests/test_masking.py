@@ -66,7 +66,7 @@ def test_user_named_fields_come_from_the_api_model_and_are_unambiguous() -> None
     """The fields whose entries users name: string maps and name/value lists of the API inputs. No member of
     the same name is anything else anywhere in those inputs (else an API field would be masked by name)."""
     assert user_named_fields() == {"environment", "options", "dockerLabels", "driverOpts", "labels",
-                                   "properties", "tags"}
+                                   "properties", "tags", "Tags"}  # (Tags: IAM, EC2 and Auto Scaling tags)
     kinds: dict[str, set[str]] = {}
 
     def walk(shape: Shape, seen: frozenset[str]) -> None:

@@ -9,13 +9,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.aws.capacity import CapacityApis
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
-from reconciler.model.keys import ResourceKey
+from reconciler.model.keys import Kind, ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import ResourceChange
-from reconciler.model.tags import ownership_tags, tags_to_map, user_tags
+from reconciler.model.tags import REGION_TAG, ownership_tags, spec_tags, user_tags
 from reconciler.rollouts.wait import DEFAULT_TIMEOUT_SECONDS, Reporter, RolloutResult, RolloutTarget
 
 
@@ -35,11 +36,24 @@ class ApplyContext:
     extra_tags: dict[str, str] = field(default_factory=dict)  # e.g. the git commit, on what this apply changes
     replace_wait_seconds: float = 600.0
     poll_seconds: float = 2.0
+    # EC2 capacity: its APIs, the region (tagged on IAM resources), the launch template versions created in this
+    # apply (name -> version number) and how many versions of a template to keep.
+    capacity: CapacityApis | None = None
+    region: str = ""
+    template_versions: dict[str, int] = field(default_factory=dict)
+    keep_versions: int = 5
+
+    @property
+    def apis(self) -> CapacityApis:
+        if self.capacity is None:
+            raise RuntimeError("EC2 capacity changes need the capacity APIs (ApplyContext.capacity)")
+        return self.capacity
 
     def tags_for(self, m: Manifest) -> dict[str, str]:
         """The user's tags plus our ownership tags."""
-        return {**user_tags(tags_to_map(m.spec.get("tags"))), **ownership_tags(self.owner, m.kind.value, m.name),
-                **m.meta_tags(), **self.extra_tags}
+        region = {REGION_TAG: self.region} if m.kind in (Kind.ROLE, Kind.INSTANCE_PROFILE) and self.region else {}
+        return {**user_tags(spec_tags(m.kind, m.spec)), **ownership_tags(self.owner, m.kind.value, m.name),
+                **m.meta_tags(), **region, **self.extra_tags}
 
 
 def changed_fields(change: ResourceChange) -> set[str]:

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconciler.apply import clusters, drain, repositories, services, task_definitions, tasks
+from reconciler.apply import (
+    auto_scaling_groups,
+    capacity_deletes,
+    capacity_providers,
+    clusters,
+    drain,
+    instance_profiles,
+    launch_templates,
+    repositories,
+    roles,
+    services,
+    task_definitions,
+    tasks,
+)
 from reconciler.apply.context import ApplyContext
 from reconciler.errors import AwsError
 from reconciler.loader import ManifestSet
@@ -20,7 +33,13 @@ APPLIERS: dict[Kind, Applier] = {
     Kind.TASK_DEFINITION: task_definitions.apply,
     Kind.SERVICE: services.apply,
     Kind.TASK: tasks.apply,
+    Kind.ROLE: roles.apply,
+    Kind.INSTANCE_PROFILE: instance_profiles.apply,
+    Kind.LAUNCH_TEMPLATE: launch_templates.apply,
+    Kind.AUTO_SCALING_GROUP: auto_scaling_groups.apply,
+    Kind.CAPACITY_PROVIDER: capacity_providers.apply,
 }
+DELETERS = {**drain.DELETERS, **capacity_deletes.DELETERS}
 
 
 def refusal(plan: Plan, allow_replace: bool) -> list[str]:
@@ -63,7 +82,7 @@ def apply_plan(plan: Plan, manifests: ManifestSet, ctx: ApplyContext,
 
 def _delete_one(change: ResourceChange, ctx: ApplyContext) -> Outcome:
     try:
-        message = drain.DELETERS[change.key.kind](change, ctx)
+        message = DELETERS[change.key.kind](change, ctx)
     except AwsError as exc:
         return Outcome(change.key, change.action, "failed", f"{exc.operation}: {exc.code}: {exc.aws_message}")
     return Outcome(change.key, change.action, "applied", message)

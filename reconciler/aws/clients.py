@@ -81,7 +81,11 @@ class CallLog:
 # them after an ambiguous failure (a lost response, a 5xx); the applier looks for the result first
 # (reconciler.apply.idempotency). Throttling and refused connections prove nothing was done: those are retried.
 # Every other mutating call we make is idempotent or carries a clientToken: see docs/reliability.md.
-NO_BLIND_RETRY = (("ecs", "RegisterTaskDefinition"),)
+NO_BLIND_RETRY = (
+    ("ecs", "RegisterTaskDefinition"),
+    # Decrements the group's desired capacity: the instance roll reads the group again instead (apply.instance_roll).
+    ("autoscaling", "TerminateInstanceInAutoScalingGroup"),
+)
 
 
 def veto_ambiguous_retry(response: Any = None, caught_exception: BaseException | None = None,
@@ -112,6 +116,9 @@ class Clients:
     client_kwargs: dict[str, Any] = field(default_factory=dict)
     endpoint: str = ""  # what these clients talk to (for lock scopes and messages)
     calls: CallLog = field(default_factory=CallLog)
+    # Installed on ECS, ECR and every other client the product writes through, made before or after (fencing).
+    hooks: list[Any] = field(default_factory=list)
+    made: list[Any] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
         """Another client from the same session and settings (e.g. IAM, EC2, KMS; DynamoDB for the lock table),
@@ -121,7 +128,16 @@ class Clients:
         if service != "dynamodb":
             made.meta.events.register("before-call.*.*", self.mutations.hook)
             install_retry_veto(made, service)
+            self.made.append(made)
+            for hook in self.hooks:
+                hook(made)
         return made
+
+    def on_client(self, hook: Any) -> None:
+        """Run `hook(client)` on ECS, ECR and every other product client (not the lock table's), now and later."""
+        self.hooks.append(hook)
+        for client in (self.ecs, self.ecr, *self.made):
+            hook(client)
 
 
 def make_clients(settings: AwsSettings) -> Clients:

@@ -40,6 +40,43 @@ class EcsApi:
     def put_cluster_capacity_providers(self, **kwargs: Any) -> None:
         call(self.client.put_cluster_capacity_providers, f"Cluster/{kwargs.get('cluster')}", **kwargs)
 
+    # --- capacity providers ----------------------------------------------------------------------
+    def describe_capacity_providers(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Capacity providers by name, with tags; missing and deleted (INACTIVE, DELETE_*) ones are absent."""
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(names), 10):  # AWS: at most 10 per DescribeCapacityProviders
+            out = call(self.client.describe_capacity_providers, "capacity providers",
+                       capacityProviders=names[i : i + 10], include=["TAGS"])
+            for provider in out.get("capacityProviders", []):
+                if provider.get("status") == "ACTIVE":
+                    found[provider["name"]] = provider
+        return found
+
+    def all_capacity_providers(self) -> list[dict[str, Any]]:
+        """Every ACTIVE capacity provider of the region (FARGATE and FARGATE_SPOT included), with tags."""
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"include": ["TAGS"], "maxResults": 10}
+            if token:
+                kwargs["nextToken"] = token
+            out = call(self.client.describe_capacity_providers, "capacity providers", **kwargs)
+            found.extend(p for p in out.get("capacityProviders", []) if p.get("status") == "ACTIVE")
+            token = out.get("nextToken")
+            if not token:
+                return found
+
+    def create_capacity_provider(self, **kwargs: Any) -> dict[str, Any]:
+        out: dict[str, Any] = call(self.client.create_capacity_provider,
+                                   f"CapacityProvider/{kwargs.get('name')}", **kwargs)["capacityProvider"]
+        return out
+
+    def update_capacity_provider(self, **kwargs: Any) -> None:
+        call(self.client.update_capacity_provider, f"CapacityProvider/{kwargs.get('name')}", **kwargs)
+
+    def delete_capacity_provider(self, name: str) -> None:
+        call(self.client.delete_capacity_provider, f"CapacityProvider/{name}", capacityProvider=name)
+
     # --- task definitions ------------------------------------------------------------------------
     def latest_task_definition_arn(self, family: str) -> str | None:
         """The newest ACTIVE revision of a family (AWS sorts; we ask for DESC and one result)."""
@@ -116,8 +153,10 @@ class EcsApi:
 
     # --- tasks -----------------------------------------------------------------------------------
     def list_tasks(self, cluster: str, *, service: str | None = None, started_by: str | None = None,
-                   desired_status: str | None = None) -> list[str]:
+                   desired_status: str | None = None, container_instance: str | None = None) -> list[str]:
         kwargs: dict[str, Any] = {"cluster": cluster}
+        if container_instance:
+            kwargs["containerInstance"] = container_instance
         if service:
             kwargs["serviceName"] = service
         if started_by:
@@ -163,9 +202,16 @@ class EcsApi:
     def delete_cluster(self, cluster: str) -> None:
         call(self.client.delete_cluster, f"Cluster/{cluster}", cluster=cluster)
 
-    def list_container_instances(self, cluster: str) -> list[str]:
-        return all_pages(self.client, "list_container_instances", "containerInstanceArns", f"Cluster/{cluster}",
-                               cluster=cluster)
+    def list_container_instances(self, cluster: str, status: str | None = None) -> list[str]:
+        """Container instances of a cluster (ACTIVE and DRAINING ones unless `status`); none when it is missing."""
+        kwargs: dict[str, Any] = {"cluster": cluster}
+        if status:
+            kwargs["status"] = status
+        try:
+            return all_pages(self.client, "list_container_instances", "containerInstanceArns", f"Cluster/{cluster}",
+                             **kwargs)
+        except NotFoundError:
+            return []
 
     def describe_container_instances(self, cluster: str, arns: list[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -180,6 +226,6 @@ class EcsApi:
             call(self.client.update_container_instances_state, f"Cluster/{cluster}", cluster=cluster,
                  containerInstances=arns[i : i + 10], status="DRAINING")
 
-    def deregister_container_instance(self, cluster: str, arn: str) -> None:
+    def deregister_container_instance(self, cluster: str, arn: str, force: bool = False) -> None:
         call(self.client.deregister_container_instance, f"Cluster/{cluster}", cluster=cluster,
-             containerInstance=arn)
+             containerInstance=arn, force=force)

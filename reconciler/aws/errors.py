@@ -23,6 +23,10 @@ NOT_FOUND_CODES = frozenset({
     "RepositoryNotFoundException",
     "LifecyclePolicyNotFoundException",
     "RepositoryPolicyNotFoundException",
+    "NoSuchEntity",  # IAM
+    "InvalidLaunchTemplateName.NotFoundException",  # EC2
+    "InvalidLaunchTemplateId.NotFound",
+    "InvalidLaunchTemplateId.VersionNotFound",
 })
 
 

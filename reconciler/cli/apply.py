@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         lock = writer_lock(args, conn, options.owner)
         lock.acquire(lock_timeout(args))
         log.get().info("Holding the lock", lock=lock.name)
-        install_fencing([conn.clients.ecs, conn.clients.ecr], lock)
+        conn.clients.on_client(lambda client: install_fencing([client], lock))
         try:
             return _apply_locked(args, conn, manifests, options, saved, plan_file, timeout, poll)
         finally:
@@ -130,7 +130,7 @@ def _apply_locked(args: argparse.Namespace, conn: pipeline.Connection, manifests
                        status=outcome.status, detail=outcome.message)
 
     applied = pipeline.apply(plan, live, manifests, conn, args.owner, report, timeout,
-                             RolloutProgress(out), poll)
+                             RolloutProgress(out), poll, keep_versions=options.keep_revisions)
     result, rollouts, outcomes = applied.result, applied.rollouts, list(applied.waited)
     if rollouts and not args.no_wait:
         out.print()

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
         with aws(args) as conn:
             result = import_live(conn.ecs, conn.ecr, conn.clients.region, args.cluster, args.service,
-                                 args.all_clusters)
+                                 args.all_clusters, conn.capacity)
         origin = f"live AWS ({conn.clients.region})"
     elif source == "--compose":
         from reconciler.importing.compose import ComposeOptions, import_compose

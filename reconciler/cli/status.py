@@ -10,6 +10,7 @@ from typing import Any
 from reconciler import log, pipeline
 from reconciler.cli import arguments
 from reconciler.cli.common import EXIT_ERROR, EXIT_OK, aws, console, load, sensitive_patterns
+from reconciler.model.keys import Kind
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         options = pipeline.PlanOptions(owner=args.owner, adopt=frozenset(args.adopt), retry_failed=args.retry_failed,
                                        sensitive_patterns=sensitive_patterns(args))
         plan, live = pipeline.plan(manifests, conn, options)
-    rows = statuses(manifests, plan, live, log.masker())
+        instances = pipeline.container_instances(conn, [m.name for m in manifests.of_kind(Kind.CLUSTER)])
+    rows = statuses(manifests, plan, live, log.masker(), instances)
     if args.output == "json":
         sys.stdout.write(json.dumps({"resources": [r.as_dict() for r in rows]}, indent=2) + "\n")
     else:
@@ -50,9 +52,31 @@ def run(args: argparse.Namespace) -> int:
         out = console()
         out.print(table)
         for r in rows:
+            if r.instances:
+                out.print(f"\n[bold]{escape(r.kind + '/' + r.name)}[/bold] container instances:")
+                out.print(_instances_table(r.instances))
+        for r in rows:
             if r.events:
                 out.print(f"\n[bold]{escape(r.kind + '/' + r.name)}[/bold] latest events:")
                 for event in r.events:
                     out.print(f"  {escape(event)}", highlight=False)
     unhealthy = [r for r in rows if r.health in ("degraded", "missing") or r.sync == "error"]
     return EXIT_ERROR if unhealthy else EXIT_OK
+
+
+def _instances_table(instances: list[dict[str, Any]]) -> Any:
+    """Container instances as the ECS console lists them."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("EC2 INSTANCE", "TYPE", "AGENT", "STATUS", "RUNNING", "PENDING", "CPU LEFT", "MEMORY LEFT",
+                   "CAPACITY PROVIDER"):
+        table.add_column(column, no_wrap=True)
+    for i in instances:
+        agent = "[green]connected[/green]" if i.get("agentConnected") else "[red]disconnected[/red]"
+        table.add_row(escape(str(i.get("ec2InstanceId", ""))), escape(str(i.get("instanceType", ""))), agent,
+                      escape(str(i.get("status", ""))), str(i.get("runningTasks", 0)), str(i.get("pendingTasks", 0)),
+                      str(i.get("remainingCpu", "")), f"{i.get('remainingMemory', '')} MiB",
+                      escape(str(i.get("capacityProvider", ""))))
+    return table

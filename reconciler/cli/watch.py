@@ -133,12 +133,13 @@ def run(args: argparse.Namespace) -> int:
             lock = writer_lock(args, conn, options.owner)
             log.get().info("Waiting for the lock", lock=lock.name)
             lock.acquire(lock_timeout(args))
-            install_fencing([conn.clients.ecs, conn.clients.ecr], lock)
+            conn.clients.on_client(lambda client: install_fencing([client], lock))
             log.get().info("Holding the lock", lock=lock.name)
         controller = Controller(source, conn, settings, metrics, state, shards=shards, notifier=notifier)
         ui.wake = controller.wake.set
         if shards is not None:
-            install_fencing([conn.clients.ecs, conn.clients.ecr], _ShardFence(controller))
+            fence = _ShardFence(controller)
+            conn.clients.on_client(lambda client: install_fencing([client], fence))
 
         received: list[str] = []
 

@@ -2,8 +2,8 @@
 the ECR repositories their images come from.
 
 One function per kind, run in `KINDS` order; each reads what it needs (helped by what the earlier ones
-found, kept on `LiveImport`) and adds documents. Adding a kind (capacity providers, Auto Scaling groups,
-launch templates) is one more function in that tuple. Every document carries the adopt annotation, is
+found, kept on `LiveImport`) and adds documents; the EC2 capacity kinds (capacity providers, Auto Scaling groups,
+launch templates, instance profiles, roles) are `live_capacity`'s. Every document carries the adopt annotation, is
 built in the API's input form (`roundtrip.input_form` then `roundtrip.minimal`) and is checked the way
 plan compares; a resource that would not plan clean is written anyway, with a warning naming the fields.
 """
@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.aws.capacity import CapacityApis
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
 from reconciler.errors import ReconcilerError
-from reconciler.importing import roundtrip, writer
+from reconciler.importing import live_capacity, roundtrip, writer
 from reconciler.importing.document import ImportedDocument, ImportResult, problems
 from reconciler.live import repositories
 from reconciler.live.services import service_spec
@@ -57,12 +58,19 @@ class LiveImport:
     clusters: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> DescribeClusters item
     services: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (cluster, name) -> item
     images: dict[str, set[str]] = field(default_factory=dict)  # image -> task families using it
+    # EC2 capacity (reconciler.importing.live_capacity): what the clusters' capacity providers lead to.
+    capacity: CapacityApis | None = None
+    groups: dict[str, bool] = field(default_factory=dict)  # Auto Scaling group -> scaled by a capacity provider
+    templates: dict[str, str] = field(default_factory=dict)  # launch template -> the version its group names
+    profiles: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
 
 
 def import_live(ecs: EcsApi, ecr: EcrApi, region: str, clusters: list[str], services: list[str],
-                all_clusters: bool) -> ImportResult:
+                all_clusters: bool, capacity: CapacityApis | None = None) -> ImportResult:
     names = [arn.rsplit("/", 1)[-1] for arn in ecs.list_clusters()] if all_clusters else list(clusters)
-    ctx = LiveImport(ecs, ecr, region, sorted(dict.fromkeys(names)), list(dict.fromkeys(services)))
+    ctx = LiveImport(ecs, ecr, region, sorted(dict.fromkeys(names)), list(dict.fromkeys(services)),
+                     capacity=capacity)
     for kind in KINDS:
         kind(ctx)
     for problem in problems(ctx.result.documents):  # written anyway: the user sees what to fix
@@ -233,4 +241,4 @@ def import_repositories(ctx: LiveImport) -> None:
 
 
 KINDS: tuple[Callable[[LiveImport], None], ...] = (
-    import_clusters, import_services, import_task_definitions, import_repositories)
+    import_clusters, import_services, import_task_definitions, import_repositories, *live_capacity.KINDS)

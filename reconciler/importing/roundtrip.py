@@ -18,7 +18,8 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from reconciler.model.keys import Kind
 from reconciler.model.plan import FieldChange
 from reconciler.model.specs import KIND_SPECS
-from reconciler.model.tags import tags_to_map, user_tags
+from reconciler.model.tags import spec_tags, tags_member, user_tags
+from reconciler.model.tags import tag_list as kind_tag_list
 from reconciler.planning.diff import diff
 from reconciler.planning.normalize import (
     KEY_VALUE_LISTS,
@@ -37,10 +38,12 @@ Path = tuple[str | int, ...]  # keys and list indexes from the top of a spec
 _ECR_TAGS = frozenset({Kind.REPOSITORY})
 
 
-def tag_list(kind: Kind, tags: Mapping[str, str]) -> list[dict[str, str]]:
-    """Tags in the API's own list form for `kind`."""
+def tag_list(kind: Kind, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Tags in the API's own list form for `kind` (a launch template's: its TagSpecifications entry)."""
     if kind in _ECR_TAGS:
         return [{"Key": k, "Value": v} for k, v in tags.items()]
+    if kind not in (Kind.CLUSTER, Kind.SERVICE, Kind.TASK_DEFINITION, Kind.TASK, Kind.CAPACITY_PROVIDER):
+        return kind_tag_list(kind, dict(tags))
     return [{"key": k, "value": v} for k, v in tags.items()]
 
 
@@ -48,14 +51,15 @@ def input_form(kind: Kind, live: Mapping[str, Any]) -> dict[str, Any]:
     """Live describe output (already mapped onto input names) as a manifest spec: only what the create
     operation accepts, our own bookkeeping tags removed, empty values dropped, in the shape's key order."""
     ks = KIND_SPECS[kind]
-    body = {k: v for k, v in live.items() if k not in ks.excluded and k != "tags"}
+    member = tags_member(kind)
+    body = {k: v for k, v in live.items() if k not in ks.excluded and k not in ("tags", member)}
     spec: dict[str, Any] = project(spec_shape(kind), body)
     for extra in ks.extra:
         if extra in live:
             spec[extra] = copy.deepcopy(live[extra])
-    tags = user_tags(tags_to_map(live.get("tags")))
+    tags = user_tags(spec_tags(kind, live))
     if tags:
-        spec["tags"] = tag_list(kind, tags)
+        spec[member] = tag_list(kind, tags)
     return ordered(kind, prune_empty(spec))
 
 
@@ -124,8 +128,9 @@ def differences(kind: Kind, imported: Mapping[str, Any], live: Mapping[str, Any]
 def ordered(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
     """Keys in the input shape's member order, tags last (as the example manifests have them)."""
     out: dict[str, Any] = _ordered(spec_shape(kind), spec)
-    if "tags" in out:
-        out["tags"] = out.pop("tags")
+    member = tags_member(kind)
+    if member in out:
+        out[member] = out.pop(member)
     return out
 
 

@@ -23,7 +23,10 @@ def _current(state: LiveState, m: Manifest) -> LiveResource | None:
         return state.task_definitions.get(m.name)
     if m.kind is Kind.SERVICE:
         return state.services.get(f"{m.cluster}/{m.name}")
-    return None
+    capacity = {Kind.ROLE: state.roles, Kind.INSTANCE_PROFILE: state.instance_profiles,
+                Kind.LAUNCH_TEMPLATE: state.launch_templates, Kind.AUTO_SCALING_GROUP: state.auto_scaling_groups,
+                Kind.CAPACITY_PROVIDER: state.capacity_providers}
+    return capacity[m.kind].get(m.name) if m.kind in capacity else None
 
 
 def _service_of(arn: str) -> str:

@@ -12,10 +12,21 @@ class Kind(StrEnum):
     TASK_DEFINITION = "TaskDefinition"
     SERVICE = "Service"
     TASK = "Task"  # a one-off task (RunTask), e.g. a database migration before a service rolls out
+    # EC2 capacity: the chapter's cluster of container instances (IAM, EC2, Auto Scaling, ECS capacity providers)
+    ROLE = "Role"
+    INSTANCE_PROFILE = "InstanceProfile"
+    LAUNCH_TEMPLATE = "LaunchTemplate"
+    AUTO_SCALING_GROUP = "AutoScalingGroup"
+    CAPACITY_PROVIDER = "CapacityProvider"
 
 
 # Without a dependency between them, creates and updates run in this order; deletes in the reverse order.
-KIND_ORDER: tuple[Kind, ...] = (Kind.REPOSITORY, Kind.CLUSTER, Kind.TASK_DEFINITION, Kind.TASK, Kind.SERVICE)
+KIND_ORDER: tuple[Kind, ...] = (
+    Kind.ROLE, Kind.INSTANCE_PROFILE, Kind.LAUNCH_TEMPLATE, Kind.AUTO_SCALING_GROUP, Kind.CAPACITY_PROVIDER,
+    Kind.REPOSITORY, Kind.CLUSTER, Kind.TASK_DEFINITION, Kind.TASK, Kind.SERVICE,
+)
+# The kinds of EC2 capacity, in dependency order (a role before the profile that holds it, ...).
+CAPACITY_KINDS: tuple[Kind, ...] = KIND_ORDER[:5]
 
 
 @dataclass(frozen=True, order=True)

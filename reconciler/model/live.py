@@ -16,6 +16,7 @@ class LiveResource:
     spec: dict[str, Any]  # AWS output mapped onto input names (plus "tags" in the API's list form)
     tags: dict[str, str]
     status: str = "ACTIVE"
+    detail: dict[str, Any] = field(default_factory=dict)  # what else was observed (versions, instances...)
 
 
 @dataclass
@@ -31,6 +32,16 @@ class LiveState:
     # ARN -> other names (a KMS key's alias, a Cloud Map namespace's name). See reconciler.planning.identifiers.
     aliases: dict[str, frozenset[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what the read could not find out (e.g. access denied)
+    # EC2 capacity (read only when manifests declare or name them): see reconciler.live.capacity.
+    capacity_read: bool = False
+    roles: dict[str, LiveResource] = field(default_factory=dict)
+    instance_profiles: dict[str, LiveResource] = field(default_factory=dict)
+    launch_templates: dict[str, LiveResource] = field(default_factory=dict)  # spec: the default version's data
+    auto_scaling_groups: dict[str, LiveResource] = field(default_factory=dict)
+    capacity_providers: dict[str, LiveResource] = field(default_factory=dict)
+    # Container instances of the clusters an Auto Scaling group's instances join (EC2 instance id -> container
+    # instance as DescribeContainerInstances reports it, with "cluster"); read with the groups.
+    container_instances: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,3 +55,9 @@ class OwnedState:
     repositories: dict[str, LiveResource] = field(default_factory=dict)
     in_use: dict[str, set[str]] = field(default_factory=dict)  # "cluster/service" -> ARNs its deployments run
     other_services: dict[str, list[str]] = field(default_factory=dict)  # cluster -> services not ours
+    roles: dict[str, LiveResource] = field(default_factory=dict)  # (IAM: only those tagged with this region)
+    instance_profiles: dict[str, LiveResource] = field(default_factory=dict)
+    launch_templates: dict[str, LiveResource] = field(default_factory=dict)
+    auto_scaling_groups: dict[str, LiveResource] = field(default_factory=dict)
+    capacity_providers: dict[str, LiveResource] = field(default_factory=dict)
+    other_region_iam: list[str] = field(default_factory=list)  # ours, but made by an apply in another region

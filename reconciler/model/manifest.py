@@ -20,6 +20,10 @@ ROLLOUT_TIMEOUT_ANNOTATION = "reconciler.io/rollout-timeout"  # e.g. "15m", "900
 DELETION_POLICY_ANNOTATION = "reconciler.io/deletion-policy"
 DELETION_POLICIES = ("retain", "delete", "force")
 SUSPEND_ANNOTATION = "reconciler.io/suspend"  # "true": watch reports drift for this resource, changes nothing
+# Auto Scaling groups: how long a container instance may take to drain (default: --timeout), and how many old
+# instances are drained at once when instances are replaced or scaled in (default 1).
+DRAIN_TIMEOUT_ANNOTATION = "reconciler.io/drain-timeout"
+BATCH_SIZE_ANNOTATION = "reconciler.io/replace-batch-size"
 
 
 HOOK_FIELDS = ("runBefore", "runAfter", "timeoutSeconds")  # Task fields that are not RunTask input
@@ -49,7 +53,8 @@ def parse_duration(text: str) -> float:
 
 
 BOOLEAN_ANNOTATIONS = (ADOPT_ANNOTATION, ROLLBACK_ANNOTATION, SUSPEND_ANNOTATION)
-DURATION_ANNOTATIONS = (ROLLOUT_TIMEOUT_ANNOTATION,)
+DURATION_ANNOTATIONS = (ROLLOUT_TIMEOUT_ANNOTATION, DRAIN_TIMEOUT_ANNOTATION)
+COUNT_ANNOTATIONS = (BATCH_SIZE_ANNOTATION,)
 
 # Every reconciler.io/ annotation the product reads, and the kinds it means something on (None: any kind).
 KNOWN_ANNOTATIONS: dict[str, frozenset[Kind] | None] = {
@@ -58,6 +63,8 @@ KNOWN_ANNOTATIONS: dict[str, frozenset[Kind] | None] = {
     ROLLBACK_ANNOTATION: frozenset({Kind.SERVICE}),
     ROLLOUT_TIMEOUT_ANNOTATION: frozenset({Kind.SERVICE}),
     DELETION_POLICY_ANNOTATION: frozenset({Kind.REPOSITORY}),
+    DRAIN_TIMEOUT_ANNOTATION: frozenset({Kind.AUTO_SCALING_GROUP}),
+    BATCH_SIZE_ANNOTATION: frozenset({Kind.AUTO_SCALING_GROUP}),
 }
 
 
@@ -69,6 +76,8 @@ def annotation_problems(annotations: dict[str, str]) -> list[tuple[str, str]]:
             problems.append((name, f"expected \"true\" or \"false\", got {value!r}"))
         elif name == DELETION_POLICY_ANNOTATION and value not in DELETION_POLICIES:
             problems.append((name, f"expected one of {', '.join(DELETION_POLICIES)}, got {value!r}"))
+        elif name in COUNT_ANNOTATIONS and not (value.strip().isdigit() and 1 <= int(value.strip()) <= 1000):
+            problems.append((name, f"expected a whole number from 1 to 1000, got {value!r}"))
         elif name in DURATION_ANNOTATIONS:
             try:
                 parse_duration(value)
@@ -123,14 +132,14 @@ class Manifest:
 
     def meta_tags(self) -> dict[str, str]:
         """Our bookkeeping tags that follow from the manifest (beyond ownership)."""
-        from reconciler.model.tags import DELETION_POLICY_TAG, TAG_KEYS_TAG, tags_to_map, user_tags
+        from reconciler.model.tags import DELETION_POLICY_TAG, TAG_KEYS_TAG, spec_tags, user_tags
 
         out: dict[str, str] = {}
         policy = self.annotations.get(DELETION_POLICY_ANNOTATION)
         if self.kind is Kind.REPOSITORY and policy:
             out[DELETION_POLICY_TAG] = policy
-        if self.kind in (Kind.SERVICE, Kind.CLUSTER, Kind.REPOSITORY):
-            keys = " ".join(sorted(user_tags(tags_to_map(self.spec.get("tags")))))
+        if self.kind not in (Kind.TASK_DEFINITION, Kind.TASK):
+            keys = " ".join(sorted(user_tags(spec_tags(self.kind, self.spec))))
             if keys and len(keys) <= 256 and all(c.isalnum() or c in " _.:/=+-@" for c in keys):
                 out[TAG_KEYS_TAG] = keys  # (keys that do not fit a tag value are simply not tracked)
         return out
@@ -138,6 +147,14 @@ class Manifest:
     def rollout_timeout(self, default: float) -> float:
         value = self.annotations.get(ROLLOUT_TIMEOUT_ANNOTATION)
         return parse_duration(value) if value else default
+
+    def drain_timeout(self, default: float) -> float:
+        value = self.annotations.get(DRAIN_TIMEOUT_ANNOTATION)
+        return parse_duration(value) if value else default
+
+    def batch_size(self) -> int:
+        value = self.annotations.get(BATCH_SIZE_ANNOTATION, "").strip()
+        return int(value) if value.isdigit() and int(value) >= 1 else 1
 
     def annotation_false(self, name: str) -> bool:
         return self.annotations.get(name, "").strip().lower() in {"false", "no", "0", "off"}

@@ -37,6 +37,7 @@ class KindSpec:
     extra: Mapping[str, Any] = field(default_factory=dict)  # product fields beyond the API input
     name_pattern: str = r"^[A-Za-z0-9_-]{1,255}$"
     name_rule: str = "up to 255 letters, numbers, hyphens and underscores"
+    tags_member: str = "tags"  # where the spec holds the resource's own tags (see reconciler.model.tags.spec_tags)
 
 
 POLICY_DOC = dict[str, Any]
@@ -106,6 +107,77 @@ KIND_SPECS: dict[Kind, KindSpec] = {
         name_member="serviceName",
         excluded=frozenset({"serviceName", "clientToken"}),
         required=frozenset({"taskDefinition"}),
+    ),
+    # --- EC2 capacity (IAM, EC2, Auto Scaling, ECS capacity providers): each spec in its own API's casing ---
+    Kind.ROLE: KindSpec(
+        kind=Kind.ROLE,
+        service="iam",
+        create_operation="CreateRole",
+        name_member="RoleName",
+        excluded=frozenset({"RoleName", "AssumeRolePolicyDocument"}),
+        extra={
+            "AssumeRolePolicyDocument": (
+                POLICY_DOC,
+                Field(..., description="The trust policy, as an object (IAM takes it as JSON text): who may "
+                                       "assume the role, e.g. the EC2 service for an instance profile."),
+            ),
+            "ManagedPolicyArns": (
+                list[str] | None,
+                Field(None, description="Managed policies attached to the role (AttachRolePolicy); policies "
+                                        "attached that are not listed are detached, as CloudFormation does."),
+            ),
+        },
+        name_pattern=r"^[\w+=,.@-]{1,64}$",
+        name_rule="1 to 64 letters, digits and + = , . @ _ -",
+        tags_member="Tags",
+    ),
+    Kind.INSTANCE_PROFILE: KindSpec(
+        kind=Kind.INSTANCE_PROFILE,
+        service="iam",
+        create_operation="CreateInstanceProfile",
+        name_member="InstanceProfileName",
+        excluded=frozenset({"InstanceProfileName"}),
+        extra={
+            "Roles": (
+                list[str] | None,
+                Field(None, description="The role the instances get (AddRoleToInstanceProfile): a Role manifest "
+                                        "or an existing role, by name. An instance profile holds at most one."),
+            ),
+        },
+        name_pattern=r"^[\w+=,.@-]{1,128}$",
+        name_rule="1 to 128 letters, digits and + = , . @ _ -",
+        tags_member="Tags",
+    ),
+    Kind.LAUNCH_TEMPLATE: KindSpec(
+        kind=Kind.LAUNCH_TEMPLATE,
+        service="ec2",
+        create_operation="CreateLaunchTemplate",
+        name_member="LaunchTemplateName",
+        # VersionDescription records the digest of what each version was created from (the loop guard).
+        excluded=frozenset({"LaunchTemplateName", "DryRun", "ClientToken", "VersionDescription", "Operator"}),
+        name_pattern=r"^[a-zA-Z0-9().\-/_]{3,128}$",
+        name_rule="3 to 128 letters, digits and ( ) . - / _",
+        tags_member="TagSpecifications",
+    ),
+    Kind.AUTO_SCALING_GROUP: KindSpec(
+        kind=Kind.AUTO_SCALING_GROUP,
+        service="autoscaling",
+        create_operation="CreateAutoScalingGroup",
+        name_member="AutoScalingGroupName",
+        excluded=frozenset({"AutoScalingGroupName", "InstanceId", "Operator"}),
+        name_pattern=r"^[A-Za-z0-9._+=@/-]{1,255}$",
+        name_rule="1 to 255 letters, digits and . _ + = @ / -",
+        tags_member="Tags",
+    ),
+    Kind.CAPACITY_PROVIDER: KindSpec(
+        kind=Kind.CAPACITY_PROVIDER,
+        service="ecs",
+        create_operation="CreateCapacityProvider",
+        name_member="name",
+        excluded=frozenset({"name"}),
+        # CreateCapacityProvider: "It can't be prefixed with \"aws\", \"ecs\", or \"fargate\"".
+        name_pattern=r"^(?!(?i:aws|ecs|fargate))[A-Za-z0-9_-]{1,255}$",
+        name_rule="up to 255 letters, numbers, hyphens and underscores, not starting with aws, ecs or fargate",
     ),
 }
 

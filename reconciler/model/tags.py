@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.model.keys import Kind
+
 OWNER_TAG = "reconciler:managed-by"  # value: the owner id (--owner), says who may change the resource
 MANIFEST_TAG = "reconciler:manifest"  # value: "Kind/name" of the manifest that declares it
 OUR_TAG_PREFIX = "reconciler:"
@@ -13,6 +15,12 @@ DELETION_POLICY_TAG = "reconciler:deletion-policy"  # on repositories: retain | 
 # key later taken out of the manifest is removed, while tags other tools set are left alone.
 TAG_KEYS_TAG = "reconciler:tag-keys"
 META_TAGS = (DELETION_POLICY_TAG, TAG_KEYS_TAG)  # bookkeeping tags that follow from the manifest
+# On IAM roles and instance profiles (IAM is global, reconciler works per region): the region of the apply that
+# made or adopted it. --prune in another region never deletes it.
+REGION_TAG = "reconciler:region"
+# On an Auto Scaling group while reconciler replaces its instances: "desired=N max=M", the capacity the group had
+# before the roll (a roll raises both for a while). A re-run after a crash finishes the roll from it.
+ROLL_TAG = "reconciler:roll"
 
 
 def tags_to_map(tags: Any) -> dict[str, str]:
@@ -24,6 +32,45 @@ def tags_to_map(tags: Any) -> dict[str, str]:
             if key is not None:
                 out[str(key)] = str(tag.get("value", tag.get("Value", "")))
     return out
+
+
+# Where a kind's spec holds its own tags, in that API's form (ECS {key, value}, the others {Key, Value}). A launch
+# template's are the TagSpecifications entry of ResourceType launch-template (its other entries tag instances).
+TAGS_MEMBER: dict[Kind, str] = {
+    Kind.ROLE: "Tags",
+    Kind.INSTANCE_PROFILE: "Tags",
+    Kind.LAUNCH_TEMPLATE: "TagSpecifications",
+    Kind.AUTO_SCALING_GROUP: "Tags",
+}
+_CAPITALISED = frozenset({Kind.REPOSITORY, Kind.ROLE, Kind.INSTANCE_PROFILE, Kind.LAUNCH_TEMPLATE,
+                          Kind.AUTO_SCALING_GROUP})
+LAUNCH_TEMPLATE_RESOURCE = "launch-template"
+
+
+def tags_member(kind: Kind) -> str:
+    return TAGS_MEMBER.get(kind, "tags")
+
+
+def spec_tags(kind: Kind, spec: Mapping[str, Any]) -> dict[str, str]:
+    """The resource's own tags, as a map, from a spec of `kind` (a manifest's, or live output in input form)."""
+    if kind is Kind.LAUNCH_TEMPLATE:
+        out: dict[str, str] = {}
+        for item in spec.get("TagSpecifications") or []:
+            if isinstance(item, Mapping) and item.get("ResourceType", LAUNCH_TEMPLATE_RESOURCE) == \
+                    LAUNCH_TEMPLATE_RESOURCE:
+                out.update(tags_to_map(item.get("Tags")))
+        return out
+    return tags_to_map(spec.get(tags_member(kind)))
+
+
+def tag_list(kind: Kind, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Tags in the create operation's own form for `kind` (Auto Scaling tags are built by their applier)."""
+    if kind is Kind.LAUNCH_TEMPLATE:
+        return [{"ResourceType": LAUNCH_TEMPLATE_RESOURCE,
+                 "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}] if tags else []
+    if kind in _CAPITALISED:
+        return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
 
 def user_tags(tags: Mapping[str, str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.model.plan import FieldChange
-from reconciler.planning.normalize import KEYED_LISTS
+from reconciler.planning.normalize import KEYED_LISTS, KEYED_MAPS
 
 MISSING = None  # a field absent on one side is shown as null
 
@@ -22,7 +22,7 @@ def render_path(parts: list[Any]) -> str:
             keyed_parent = False
         else:
             out += f".{part}" if out else str(part)
-            keyed_parent = part in KEYED_LISTS or part == "tags"
+            keyed_parent = part in KEYED_LISTS or part in KEYED_MAPS
     return out
 
 

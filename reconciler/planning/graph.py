@@ -2,8 +2,10 @@
 
 Edges: a service needs its cluster and task definition; a task definition the ECR repository its image
 lives in; a one-off task its cluster and task definition, and the services it runs after; a service
-needs the tasks that run before it. Order: topological, ties broken by kind then name. Deletes run in
-the reverse order.
+needs the tasks that run before it. EC2 capacity: an instance profile needs its role, a launch template its
+instance profile, an Auto Scaling group its launch template, a capacity provider its group, and a cluster,
+service or task the capacity providers it names. Order: topological, ties broken by kind then name. Deletes run
+in the reverse order.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import heapq
 import re
 
+from reconciler.model import capacity_refs
 from reconciler.model.keys import KIND_ORDER, Kind, ResourceKey
 from reconciler.model.manifest import Manifest, service_key
 
@@ -49,6 +52,7 @@ def edges(manifests: list[Manifest]) -> dict[ResourceKey, set[ResourceKey]]:
                 match = _ECR_IMAGE.match(str(container.get("image", "")))
                 if match:
                     wanted.add(ResourceKey(Kind.REPOSITORY, match.group(1)))
+        wanted.update(ResourceKey(kind, name) for kind, name in capacity_refs.references(m.kind, m.spec))
         if m.kind is Kind.TASK:
             for ref in m.spec.get("runAfter") or []:
                 after = service_key(ref, manifests)

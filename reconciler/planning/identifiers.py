@@ -22,6 +22,10 @@ IDENTIFIER_FIELDS: dict[Kind, tuple[tuple[str, ...], ...]] = {
     Kind.SERVICE: (("role",), ("serviceConnectConfiguration", "namespace")),
     Kind.REPOSITORY: (("encryptionConfiguration", "kmsKey"),),
     Kind.TASK_DEFINITION: (("taskRoleArn",), ("executionRoleArn",)),
+    Kind.ROLE: (("PermissionsBoundary",),),
+    Kind.LAUNCH_TEMPLATE: (("LaunchTemplateData", "IamInstanceProfile", "Arn"),),
+    Kind.AUTO_SCALING_GROUP: (("ServiceLinkedRoleARN",),),
+    Kind.CAPACITY_PROVIDER: (("autoScalingGroupProvider", "autoScalingGroupArn"),),
 }
 
 

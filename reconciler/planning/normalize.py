@@ -19,7 +19,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from reconciler.model import shapes
 from reconciler.model.keys import Kind
 from reconciler.model.specs import KIND_SPECS
-from reconciler.model.tags import tags_to_map, user_tags
+from reconciler.model.tags import spec_tags, tags_member, user_tags
 
 # Lists of structures that are sets keyed by one member: turned into {key: item} maps so that order
 # does not matter and a diff names the item ("environment[LOG_LEVEL]") instead of an index.
@@ -38,6 +38,7 @@ KEYED_LISTS: dict[str, str] = {
     "extraHosts": "hostname",
     "inferenceAccelerators": "deviceName",
     "properties": "name",  # proxyConfiguration.properties: AWS does not keep their order (ecspresso sorts them)
+    "BlockDeviceMappings": "DeviceName",  # launch template data
 }
 # Keyed lists whose item is just a value: {"name": n, "value": v} becomes {n: v}.
 KEY_VALUE_LISTS: dict[str, tuple[str, str]] = {
@@ -50,7 +51,12 @@ UNORDERED_LISTS = frozenset({
     "portMappings", "mountPoints", "volumesFrom", "placementConstraints", "requiresCompatibilities",
     "capacityProviders", "subnets", "securityGroups", "loadBalancers", "serviceRegistries",
     "environmentFiles", "dockerSecurityOptions", "links", "credentialSpecs",
+    # EC2 capacity
+    "ManagedPolicyArns", "Roles", "SecurityGroupIds", "SecurityGroups", "AvailabilityZones", "AvailabilityZoneIds",
+    "TargetGroupARNs", "LoadBalancerNames", "TagSpecifications",
 })
+# Maps (in canonical form) whose keys a diff names in brackets, like tags: `PropagateAtLaunch[team]`.
+KEYED_MAPS = frozenset({"tags", "PropagateAtLaunch"})
 
 
 def project(shape: Shape, value: Any) -> Any:
@@ -276,11 +282,40 @@ def _repository_defaults(spec: dict[str, Any]) -> None:
         spec["lifecyclePolicy"] = {**policy, "rules": sorted(rules, key=lambda r: r.get("rulePriority", 0))}
 
 
+def _role_defaults(spec: dict[str, Any]) -> None:
+    """IAM: Path "/" and MaxSessionDuration 3600 are the defaults CreateRole documents; the trust policy is compared
+    by meaning (see canonical_policy)."""
+    _drop_if(spec, "Path", "/")
+    _drop_if(spec, "MaxSessionDuration", 3600)
+    if "AssumeRolePolicyDocument" in spec:
+        spec["AssumeRolePolicyDocument"] = canonical_policy(spec["AssumeRolePolicyDocument"])
+    if isinstance(spec.get("ManagedPolicyArns"), list):
+        spec["ManagedPolicyArns"] = sorted(set(spec["ManagedPolicyArns"]))
+
+
+def _instance_profile_defaults(spec: dict[str, Any]) -> None:
+    _drop_if(spec, "Path", "/")
+
+
+def _auto_scaling_group_defaults(spec: dict[str, Any]) -> None:
+    """VPCZoneIdentifier is a set of subnets written as one comma-separated string (AWS may report another order);
+    a launch template's Version $Default is what AWS uses when none is given."""
+    subnets = spec.get("VPCZoneIdentifier")
+    if isinstance(subnets, str):
+        spec["VPCZoneIdentifier"] = ",".join(sorted({s.strip() for s in subnets.split(",") if s.strip()}))
+    template = spec.get("LaunchTemplate")
+    if isinstance(template, dict):
+        _drop_if(template, "Version", "$Default")
+
+
 DEFAULTS: dict[Kind, Callable[[dict[str, Any]], None]] = {
     Kind.TASK_DEFINITION: _task_definition_defaults,
     Kind.SERVICE: _service_defaults,
     Kind.CLUSTER: _strategy_defaults,
     Kind.REPOSITORY: _repository_defaults,
+    Kind.ROLE: _role_defaults,
+    Kind.INSTANCE_PROFILE: _instance_profile_defaults,
+    Kind.AUTO_SCALING_GROUP: _auto_scaling_group_defaults,
 }
 
 
@@ -288,7 +323,8 @@ def canonical(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The canonical form of a spec (desired or live, already in input space)."""
     ks = KIND_SPECS[kind]
     shape = spec_shape(kind)
-    body = {k: v for k, v in spec.items() if k not in ks.excluded and k != "tags"}
+    tag_field = tags_member(kind)
+    body = {k: v for k, v in spec.items() if k not in ks.excluded and k != "tags" and k != tag_field}
     projected = project(shape, body)
     for extra in ks.extra:  # product-level fields (e.g. ECR policies) are not in the AWS shape
         if extra in spec:
@@ -297,9 +333,14 @@ def canonical(kind: Kind, spec: Mapping[str, Any]) -> dict[str, Any]:
     if kind in DEFAULTS:
         DEFAULTS[kind](result)
         result = prune_empty(result)
-    tags = user_tags(tags_to_map(spec.get("tags")))
+    tags = user_tags(spec_tags(kind, spec))
     if tags:
         result["tags"] = tags
+    if kind is Kind.AUTO_SCALING_GROUP and tags:
+        # Auto Scaling tags carry whether instances get them at launch (false when not given: reconciler sends it).
+        propagate = {str(t.get("Key")): bool(t.get("PropagateAtLaunch")) for t in spec.get("Tags") or []
+                     if isinstance(t, Mapping) and t.get("Key") in tags}
+        result["PropagateAtLaunch"] = dict(sorted(propagate.items()))
     return result
 
 

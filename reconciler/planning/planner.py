@@ -7,12 +7,13 @@ document: anything live beyond what AWS fills in itself is drift, since the next
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
 from reconciler.loader import ManifestSet
 from reconciler.model import shapes
-from reconciler.model.keys import Kind, ResourceKey
+from reconciler.model.keys import CAPACITY_KINDS, Kind, ResourceKey
 from reconciler.model.live import LiveResource, LiveState
 from reconciler.model.manifest import ADOPT_ANNOTATION, Manifest
 from reconciler.model.plan import Action, FieldChange, KnownAfterApply, Plan, ResourceChange
@@ -22,10 +23,10 @@ from reconciler.model.tags import (
     META_TAGS,
     OWNER_TAG,
     TAG_KEYS_TAG,
-    tags_to_map,
+    spec_tags,
     user_tags,
 )
-from reconciler.planning import graph, identifiers, loopguard, prune, references, tasks
+from reconciler.planning import capacity, graph, identifiers, loopguard, prune, references, tasks
 from reconciler.planning.diff import diff
 from reconciler.planning.normalize import canonical, left_scoped
 
@@ -90,6 +91,12 @@ def build_plan(
             change = _plan_service(m, live, changes, errors)
             if not retry_failed:
                 change = _hold_failed(change, m, _live_of(m, live))
+        elif m.kind in CAPACITY_KINDS:
+            change = capacity.plan(m, live, changes, errors)
+        elif m.kind is Kind.CLUSTER and (problems := capacity.missing_references(m, live, changes)):
+            errors.extend(f"{m.source}: {m.key}: {p}" for p in problems)
+            change = ResourceChange(m.key, Action.CREATE if _live_of(m, live) is None else Action.UPDATE,
+                                    desired=canonical(m.kind, m.spec), blocked="; ".join(problems))
         else:
             change = _plan_simple(m, _live_of(m, live), live.aliases)
         change = _with_ownership(change, m, _live_of(m, live), owner, adopt, errors)
@@ -108,6 +115,8 @@ def _live_of(m: Manifest, live: LiveState) -> LiveResource | None:
         return live.clusters.get(m.name)
     if m.kind is Kind.TASK_DEFINITION:
         return live.task_definitions.get(m.name)
+    if m.kind in CAPACITY_KINDS:
+        return capacity.live_of(m.kind, m.name, live)
     return live.services.get(f"{m.cluster}/{m.name}")
 
 
@@ -135,7 +144,7 @@ def _as_given(current: LiveResource, desired: dict[str, Any], aliases: dict[str,
     """The live resource with identifiers that name what the manifest names written as the manifest writes them
     (a role's ARN as its name, a key's ARN as its alias...): see reconciler.planning.identifiers."""
     spec = identifiers.as_given(current.kind, current.spec, desired, aliases)
-    return LiveResource(current.kind, current.name, current.arn, spec, current.tags, current.status)
+    return dataclasses.replace(current, spec=spec)
 
 
 def _plan_simple(m: Manifest, current: LiveResource | None, aliases: dict[str, frozenset[str]]) -> ResourceChange:
@@ -149,6 +158,7 @@ def _plan_simple(m: Manifest, current: LiveResource | None, aliases: dict[str, f
 def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, ResourceChange],
                   errors: list[str]) -> ResourceChange:
     spec, problems = references.resolve(m, live, planned)
+    problems += capacity.missing_references(m, live, planned)
     current = live.services.get(f"{m.cluster}/{m.name}")
     if problems:
         errors.extend(f"{m.source}: {m.key}: {p}" for p in problems)
@@ -180,7 +190,7 @@ def _with_meta_tags(change: ResourceChange, m: Manifest, current: LiveResource |
     fields = [FieldChange(f"tags[{k}]", current.tags.get(k), v) for k, v in wanted.items() if current.tags.get(k) != v]
     fields += [FieldChange(f"tags[{k}]", current.tags[k], None) for k in stale]
     if m.kind is not Kind.TASK_DEFINITION:  # (task definitions are whole documents: their diff has these)
-        declared = set(user_tags(tags_to_map(m.spec.get("tags"))))
+        declared = set(user_tags(spec_tags(m.kind, m.spec)))
         managed = set(current.tags.get(TAG_KEYS_TAG, "").split())
         fields += [FieldChange(f"tags[{k}]", current.tags[k], None)
                    for k in sorted(managed - declared) if k in current.tags]

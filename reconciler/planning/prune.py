@@ -3,7 +3,8 @@ definition revisions nobody runs beyond the last N of each family. Pure.
 
 Services are drained then deleted; clusters only when no service of someone else's remains; task
 definition revisions any service runs are never deregistered; repositories only when their manifest
-opted in (deletion policy). Deletes run after everything else, services first, repositories last.
+opted in (deletion policy). Deletes run after everything else, services first, repositories last, then the EC2 capacity
+(reconciler.planning.prune_capacity).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from reconciler.model.keys import Kind, ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.plan import Action, ResourceChange
 from reconciler.model.tags import DELETION_POLICY_TAG
+from reconciler.planning import prune_capacity
 
 DEFAULT_KEEP_REVISIONS = 5
 
@@ -75,4 +77,5 @@ def plan_prune(manifests: ManifestSet, live: LiveState,
         reason = "not in git: delete" + (" with its images" if policy == "force" else " (refused while it holds "
                                           "images)")
         changes.append(ResourceChange(key, Action.DELETE, arn=repo.arn, reason=reason))
-    return changes, warnings
+    capacity, capacity_warnings = prune_capacity.plan_prune(manifests, live, changes)
+    return [*changes, *capacity], [*warnings, *capacity_warnings]

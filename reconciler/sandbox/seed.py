@@ -5,6 +5,8 @@
 * Two subnets and a security group with fixed, documented IDs (``SANDBOX_SUBNETS``,
   ``SANDBOX_SECURITY_GROUP``), so that manifests (the shipped examples included) can name them without
   looking anything up. moto draws EC2 IDs at random; the seed fixes them while it creates these.
+* The public SSM parameters of the ECS-optimised AMIs (moto serves them; the seed reads the recommended ones, so
+  `resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id` resolves from the start).
 * The IAM role ``ecsTaskExecutionRole`` (trusting ecs-tasks.amazonaws.com) with the AWS-managed policy
   ``AmazonECSTaskExecutionRolePolicy`` attached. moto only knows AWS-managed policies when
   ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` was set before its IAM backend loaded (``Sandbox`` does that).
@@ -160,6 +162,16 @@ def _seed_task_execution_role(iam: Any) -> None:
         )
 
 
+def _seed_ecs_amis(ssm: Any) -> None:
+    from reconciler.sandbox.ssm import ECS_AMI_PARAMETERS
+
+    for name in ECS_AMI_PARAMETERS:
+        try:
+            ssm.get_parameter(Name=name)
+        except ClientError as exc:  # (a region moto has no AMI list for)
+            log.warning("sandbox seed: %s is not served here: %s", name, exc.response["Error"]["Code"])
+
+
 def seed_sandbox(endpoint_url: str | None, region: str) -> None:
     """Create the default resources in the moto at ``endpoint_url``.
 
@@ -169,3 +181,4 @@ def seed_sandbox(endpoint_url: str | None, region: str) -> None:
     _seed_default_vpc(ec2)
     _seed_network(ec2, region)
     _seed_task_execution_role(_client("iam", endpoint_url, region))
+    _seed_ecs_amis(_client("ssm", endpoint_url, region))

@@ -30,6 +30,8 @@ _UNICODE_CLASSES = {
     r"\p{L}": r"\w",
     r"\p{N}": r"\w",
     r"\p{Z}": "\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+    # A range of UTF-16 surrogate pairs (Java's way of naming U+10000 to U+10FFFF, in Auto Scaling and IAM patterns).
+    r"\uD800\uDC00-\uDBFF\uDFFF": r"\U00010000-\U0010FFFF",
 }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.model import capacity_refs
 from reconciler.model.keys import Kind
 from reconciler.model.manifest import Manifest, service_key
 from reconciler.planning import graph
@@ -26,6 +27,7 @@ class SetIssue:
     manifest: Manifest
     message: str
     path: Path = ()  # inside spec
+    warning: bool = False  # worth knowing, but AWS accepts it
 
 
 def check_set(manifests: list[Manifest]) -> list[SetIssue]:
@@ -39,7 +41,71 @@ def check_set(manifests: list[Manifest]) -> list[SetIssue]:
             task_definition = families.get(family or "")
             if task_definition is not None:
                 out.extend(_fits(m, task_definition.spec))
+    out.extend(_capacity(manifests))
     return out
+
+
+def _capacity(manifests: list[Manifest]) -> Iterator[SetIssue]:
+    """EC2 capacity across manifests (pages in reconciler.validation.capacity):
+    - ASGP: managed termination protection needs the group's NewInstancesProtectedFromScaleIn ("The Auto Scaling
+      group and each instance in the Auto Scaling group must have instance protection from scale-in actions");
+    - CS capacityProviderStrategy: a service's providers must be associated with its cluster;
+    - a group pinned to a version number of a LaunchTemplate manifest never launches the versions reconciler
+      creates (warning); a role in an instance profile must trust ec2.amazonaws.com (warning), and the instances
+      of a capacity provider's group should join the cluster that uses it (warning)."""
+    by_kind: dict[Kind, dict[str, Manifest]] = {}
+    for m in manifests:
+        by_kind.setdefault(m.kind, {})[m.name] = m
+    groups, templates = by_kind.get(Kind.AUTO_SCALING_GROUP, {}), by_kind.get(Kind.LAUNCH_TEMPLATE, {})
+    providers, clusters = by_kind.get(Kind.CAPACITY_PROVIDER, {}), by_kind.get(Kind.CLUSTER, {})
+    for provider in providers.values():
+        asg = provider.spec.get("autoScalingGroupProvider") or {}
+        group = groups.get(capacity_refs.provider_group(provider.spec) or "")
+        if group is not None and asg.get("managedTerminationProtection") == "ENABLED" and \
+                not group.spec.get("NewInstancesProtectedFromScaleIn"):
+            yield SetIssue(provider, f"managedTerminationProtection ENABLED needs AutoScalingGroup {group.name!r} to "
+                                     "set NewInstancesProtectedFromScaleIn: true",
+                           ("autoScalingGroupProvider", "managedTerminationProtection"))
+    for m in manifests:
+        if m.kind not in (Kind.SERVICE, Kind.TASK) or m.cluster not in clusters:
+            continue
+        associated = set(clusters[m.cluster].spec.get("capacityProviders") or [])
+        for i, item in enumerate(m.spec.get("capacityProviderStrategy") or []):
+            name = item.get("capacityProvider")
+            if name not in associated:
+                yield SetIssue(m, f"capacity provider {name!r} is not in the capacityProviders of Cluster "
+                                  f"{m.cluster!r}", ("capacityProviderStrategy", i, "capacityProvider"))
+    for group in groups.values():
+        template = capacity_refs.group_template(group.spec) or {}
+        if template.get("LaunchTemplateName") in templates and str(template.get("Version", "")).isdigit():
+            yield SetIssue(group, f"version {template['Version']} of LaunchTemplate {template['LaunchTemplateName']!r} "
+                                  "is fixed: the versions reconciler creates for changes are never launched (use "
+                                  "$Default)", ("LaunchTemplate", "Version"), warning=True)
+    yield from _trust_and_clusters(by_kind, providers, clusters)
+
+
+def _trust_and_clusters(by_kind: dict[Kind, dict[str, Manifest]], providers: dict[str, Manifest],
+                        clusters: dict[str, Manifest]) -> Iterator[SetIssue]:
+    roles = by_kind.get(Kind.ROLE, {})
+    for profile in by_kind.get(Kind.INSTANCE_PROFILE, {}).values():
+        role = roles.get(capacity_refs.profile_role(profile.spec) or "")
+        if role is not None and "ec2.amazonaws.com" not in str(role.spec.get("AssumeRolePolicyDocument")):
+            yield SetIssue(profile, f"Role {role.name!r} does not trust ec2.amazonaws.com: instances with this profile "
+                                    "cannot use it", ("Roles", 0), warning=True)
+    groups, templates = by_kind.get(Kind.AUTO_SCALING_GROUP, {}), by_kind.get(Kind.LAUNCH_TEMPLATE, {})
+    for cluster in clusters.values():
+        for name in cluster.spec.get("capacityProviders") or []:
+            provider = providers.get(name)
+            group = groups.get(capacity_refs.provider_group(provider.spec) or "") if provider else None
+            template = templates.get(capacity_refs.group_template_name(group.spec) or "") if group else None
+            if template is None:
+                continue
+            text = (template.spec.get("LaunchTemplateData") or {}).get("UserData")
+            joins = capacity_refs.user_data_cluster(text) or "default"
+            if joins != cluster.name:
+                yield SetIssue(template, f"its instances join cluster {joins!r} (ECS_CLUSTER in UserData), but their "
+                                         f"capacity provider {name!r} serves Cluster {cluster.name!r}",
+                               ("LaunchTemplateData", "UserData"), warning=True)
 
 
 def _hooks(manifests: list[Manifest]) -> Iterator[SetIssue]:

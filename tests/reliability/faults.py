@@ -43,9 +43,22 @@ def _json_error(request: Any, status: int, code: str, message: str) -> AWSRespon
 
 
 def operation_of(request: Any) -> str:
+    """The operation of a request: X-Amz-Target (JSON protocols: ECS, ECR, DynamoDB), or the Action of a
+    query-protocol body (EC2, Auto Scaling, IAM)."""
     target = request.headers.get("X-Amz-Target", b"")
     text = target.decode() if isinstance(target, bytes) else str(target)
-    return text.rsplit(".", 1)[-1]
+    if text:
+        return text.rsplit(".", 1)[-1]
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        from urllib.parse import parse_qs
+
+        return parse_qs(body).get("Action", [""])[0]
+    if isinstance(body, dict):  # (botocore's request dict before it is serialised)
+        return str(body.get("Action", ""))
+    return ""
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """An HTTP proxy on 127.0.0.1 in front of a `reconciler sandbox` process: it forwards every request, counts the
-mutating ones (by the operation in X-Amz-Target), and after the sandbox has answered the k-th one it SIGKILLs the
+mutating ones (by the operation in X-Amz-Target, or the Action of a query-protocol request: EC2, Auto Scaling,
+IAM), and after the sandbox has answered the k-th one it SIGKILLs the
 process it watches (one we started) before the answer reaches it: the call was carried out, the caller died."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -65,6 +66,8 @@ def _handler(upstream: str, switch: KillSwitch) -> type[BaseHTTPRequestHandler]:
             finally:
                 connection.close()
             operation = str(self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
+            if not operation and body:  # a query-protocol request: Action=Operation&...
+                operation = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
             if switch.forwarded(operation):
                 self.close_connection = True
                 return  # the caller is dead: its answer is lost

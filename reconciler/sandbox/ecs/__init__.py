@@ -7,7 +7,7 @@ does and what stock moto does instead.
 
 * ``requests``: every ECS request (the scheduler's turn, then what ECS refuses: ``wire`` for the API's types,
   ``task_definition_rules`` and ``service_rules`` for the documented constraints);
-* ``clusters``, ``task_definitions``, ``services``: the resources;
+* ``clusters``, ``task_definitions``, ``services``, ``capacity_providers`` (and container instances): the resources;
 * ``errors``: ECS exceptions moto lacks.
 
 The fixes tell the scheduler about services through ``sandbox.events`` and never import it.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from reconciler.sandbox.ecs import clusters, services, task_definitions
+from reconciler.sandbox.ecs import capacity_providers, clusters, services, task_definitions
 from reconciler.sandbox.ecs.requests import fix_requests
 
 __all__ = ["install"]
@@ -28,6 +28,7 @@ FIXES: tuple[Callable[[], None], ...] = (
     *task_definitions.FIXES,
     *clusters.FIXES,
     *services.FIXES,
+    *capacity_providers.FIXES,
 )
 
 _lock = threading.Lock()

@@ -7,6 +7,7 @@ from moto.ecs.exceptions import ECSException
 __all__ = [
     "ClusterContainsContainerInstancesException",
     "ClusterContainsServicesException",
+    "ResourceInUseException",
     "SerializationException",
     "ServiceNotActiveException",
 ]
@@ -39,3 +40,10 @@ class SerializationException(ECSException):
 
     code = "SerializationException"
     message = ""
+
+
+class ResourceInUseException(ECSException):
+    """AWS: a resource that is in use cannot be removed (e.g. DeleteCapacityProvider while a cluster has it)."""
+
+    code = "ResourceInUseException"
+    message = "The specified resource is in-use and can't be removed."

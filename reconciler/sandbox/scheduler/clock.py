@@ -16,6 +16,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
+from reconciler.sandbox.scheduler import agent
 from reconciler.sandbox.scheduler.rollout import schedule_service
 from reconciler.sandbox.scheduler.state import LOCK, RUNNING, STARTING, scheduled
 from reconciler.sandbox.scheduler.tasks import advance_task, prune_stopped
@@ -85,7 +86,7 @@ def advance(backend: Any) -> int:
 
 def _step(backend: Any, at: datetime, moment: float) -> bool:
     """One scheduler step for every cluster of ``backend``. Returns whether anything changed."""
-    changed = False
+    changed = agent.step(backend, at, moment, _step_seconds)  # instances join and leave their clusters first
     for cluster_tasks in list(backend.tasks.values()):
         for task in list(cluster_tasks.values()):
             changed |= advance_task(backend, task, at, moment)

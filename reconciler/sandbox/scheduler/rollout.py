@@ -168,7 +168,7 @@ def _start_tasks(
             if not state.placement_warned:
                 state.placement_warned = True
                 event(service, at, MSG_NO_PLACEMENT.format(service=service.name, reason=placement_reason(
-                    backend, service.cluster_name)))
+                    backend, service, requirements)))
             break
         state.placement_warned = False
         started.append(new_service_task(backend, cluster, service, definition, deployment, instance, requirements,

@@ -45,6 +45,8 @@ MSG_CONFIG_STUCK = (
 )
 REASON_NO_INSTANCES = "No Container Instances were found in your cluster"
 REASON_NO_ROOM = "The closest matching (container-instance {instance}) has insufficient memory available"
+REASON_NO_CPU = "The closest matching (container-instance {instance}) has insufficient CPU units available"
+REASON_PORT = "The closest matching (container-instance {instance}) is already using a port required by your task"
 ROLLOUT_IN_PROGRESS = "ECS deployment {deployment} in progress."
 ROLLOUT_COMPLETED = "ECS deployment {deployment} completed."
 ROLLOUT_CIRCUIT_BREAKER = "ECS deployment circuit breaker: tasks failed to start."
@@ -54,6 +56,8 @@ STOP_SCALING = "Scaling activity initiated by (deployment {deployment})"
 # Not verified against AWS output (no public sample found); the stopCode is the documented one.
 STOP_INSTANCE_DRAINING = "Container instance {instance} is DRAINING: task replaced by (deployment {deployment})"
 STOP_BY_USER = "Task stopped by user"
+# Not verified against AWS output (no public sample found); TerminationNotice is a documented stopCode.
+STOP_HOST_TERMINATED = "Host EC2 (instance {instance}) terminated."
 CONTAINER_CRASH_REASON = (
     "CannotStartContainerError: Error response from daemon: failed to create task for container: failed to "
     "create shim task: OCI runtime create failed: unable to start container process: exit status 1 "
