@@ -8,25 +8,8 @@ from __future__ import annotations
 from reconciler.aws.lookups import Lookups
 from reconciler.errors import AwsError
 from reconciler.loader import ManifestSet
-from reconciler.model.keys import Kind
-from reconciler.model.live import LiveResource, LiveState
-from reconciler.model.manifest import Manifest
+from reconciler.model.live import LiveState
 from reconciler.planning import identifiers
-
-
-def _current(state: LiveState, m: Manifest) -> LiveResource | None:
-    if m.kind is Kind.REPOSITORY:
-        return state.repositories.get(m.name)
-    if m.kind is Kind.CLUSTER:
-        return state.clusters.get(m.name)
-    if m.kind is Kind.TASK_DEFINITION:
-        return state.task_definitions.get(m.name)
-    if m.kind is Kind.SERVICE:
-        return state.services.get(f"{m.cluster}/{m.name}")
-    capacity = {Kind.ROLE: state.roles, Kind.INSTANCE_PROFILE: state.instance_profiles,
-                Kind.LAUNCH_TEMPLATE: state.launch_templates, Kind.AUTO_SCALING_GROUP: state.auto_scaling_groups,
-                Kind.CAPACITY_PROVIDER: state.capacity_providers}
-    return capacity[m.kind].get(m.name) if m.kind in capacity else None
 
 
 def _service_of(arn: str) -> str:
@@ -55,7 +38,7 @@ def resolve(state: LiveState, manifests: ManifestSet, lookups: Lookups | None) -
     if lookups is None:
         return
     for m in manifests.manifests:
-        current = _current(state, m)
+        current = state.resource(m.key)
         if current is None:
             continue
         for given, reported in identifiers.unresolved(m.kind, current.spec, m.spec, state.aliases):

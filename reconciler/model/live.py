@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.keys import Kind
+from reconciler.model.keys import Kind, ResourceKey
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,15 @@ class LiveState:
     # Container instances of the clusters an Auto Scaling group's instances join (EC2 instance id -> container
     # instance as DescribeContainerInstances reports it, with "cluster"); read with the groups.
     container_instances: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def resource(self, key: ResourceKey) -> LiveResource | None:
+        """The live resource a manifest's key names (None when AWS has none; one-off tasks never have one)."""
+        by_kind: dict[Kind, dict[str, LiveResource]] = {
+            Kind.REPOSITORY: self.repositories, Kind.CLUSTER: self.clusters,
+            Kind.TASK_DEFINITION: self.task_definitions, Kind.SERVICE: self.services, Kind.ROLE: self.roles,
+            Kind.INSTANCE_PROFILE: self.instance_profiles, Kind.LAUNCH_TEMPLATE: self.launch_templates,
+            Kind.AUTO_SCALING_GROUP: self.auto_scaling_groups, Kind.CAPACITY_PROVIDER: self.capacity_providers}
+        return by_kind[key.kind].get(key.name) if key.kind in by_kind else None
 
 
 @dataclass

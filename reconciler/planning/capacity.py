@@ -45,16 +45,6 @@ REPLACE_PATHS: dict[Kind, frozenset[str]] = {
 }
 
 
-def live_of(kind: Kind, name: str, live: LiveState) -> LiveResource | None:
-    return {
-        Kind.ROLE: live.roles,
-        Kind.INSTANCE_PROFILE: live.instance_profiles,
-        Kind.LAUNCH_TEMPLATE: live.launch_templates,
-        Kind.AUTO_SCALING_GROUP: live.auto_scaling_groups,
-        Kind.CAPACITY_PROVIDER: live.capacity_providers,
-    }[kind].get(name)
-
-
 def missing_references(m: Manifest, live: LiveState, planned: Mapping[ResourceKey, ResourceChange]) -> list[str]:
     """What `m` names among the EC2 capacity kinds (for clusters, services and tasks: capacity providers) that is
     neither a manifest (planned before it) nor in AWS."""
@@ -64,7 +54,7 @@ def missing_references(m: Manifest, live: LiveState, planned: Mapping[ResourceKe
     for kind, name in capacity_refs.references(m.kind, m.spec):
         if kind is Kind.CAPACITY_PROVIDER and name in BUILT_IN_PROVIDERS:
             continue
-        if ResourceKey(kind, name) not in planned and live_of(kind, name, live) is None:
+        if ResourceKey(kind, name) not in planned and live.resource(ResourceKey(kind, name)) is None:
             what = {Kind.ROLE: "role", Kind.INSTANCE_PROFILE: "instance profile",
                     Kind.LAUNCH_TEMPLATE: "launch template", Kind.AUTO_SCALING_GROUP: "Auto Scaling group",
                     Kind.CAPACITY_PROVIDER: "capacity provider"}[kind]
@@ -96,7 +86,7 @@ def plan(m: Manifest, live: LiveState, planned: Mapping[ResourceKey, ResourceCha
          errors: list[str]) -> ResourceChange:
     """The change for one EC2 capacity manifest (ownership and bookkeeping tags are the planner's)."""
     assert m.kind in CAPACITY_KINDS
-    current = live_of(m.kind, m.name, live)
+    current = live.resource(m.key)
     desired = canonical(m.kind, m.spec)
     problems = missing_references(m, live, planned)
     if problems:

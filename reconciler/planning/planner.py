@@ -90,34 +90,20 @@ def build_plan(
         elif m.kind is Kind.SERVICE:
             change = _plan_service(m, live, changes, errors)
             if not retry_failed:
-                change = _hold_failed(change, m, _live_of(m, live))
+                change = _hold_failed(change, m, live.resource(m.key))
         elif m.kind in CAPACITY_KINDS:
             change = capacity.plan(m, live, changes, errors)
         elif m.kind is Kind.CLUSTER and (problems := capacity.missing_references(m, live, changes)):
             errors.extend(f"{m.source}: {m.key}: {p}" for p in problems)
-            change = ResourceChange(m.key, Action.CREATE if _live_of(m, live) is None else Action.UPDATE,
+            change = ResourceChange(m.key, Action.CREATE if live.resource(m.key) is None else Action.UPDATE,
                                     desired=canonical(m.kind, m.spec), blocked="; ".join(problems))
         else:
-            change = _plan_simple(m, _live_of(m, live), live.aliases)
-        change = _with_ownership(change, m, _live_of(m, live), owner, adopt, errors)
-        change = _with_meta_tags(change, m, _live_of(m, live), owner)
+            change = _plan_simple(m, live.resource(m.key), live.aliases)
+        change = _with_ownership(change, m, live.resource(m.key), owner, adopt, errors)
+        change = _with_meta_tags(change, m, live.resource(m.key), owner)
         changes[key] = ResourceChange(**{**change.__dict__, "depends_on": deps, "source": m.source})
     deletes, warnings = prune.plan_prune(manifests, live, keep_revisions)
     return Plan((*changes.values(), *deletes), tuple(errors), (*live.warnings, *warnings), owner=owner)
-
-
-def _live_of(m: Manifest, live: LiveState) -> LiveResource | None:
-    if m.kind is Kind.TASK:
-        return None  # one-off tasks have no lasting resource: their runs are recorded on the revision
-    if m.kind is Kind.REPOSITORY:
-        return live.repositories.get(m.name)
-    if m.kind is Kind.CLUSTER:
-        return live.clusters.get(m.name)
-    if m.kind is Kind.TASK_DEFINITION:
-        return live.task_definitions.get(m.name)
-    if m.kind in CAPACITY_KINDS:
-        return capacity.live_of(m.kind, m.name, live)
-    return live.services.get(f"{m.cluster}/{m.name}")
 
 
 def _compare(m: Manifest, desired: dict[str, Any], current: LiveResource | None) -> ResourceChange:
@@ -159,7 +145,7 @@ def _plan_service(m: Manifest, live: LiveState, planned: dict[ResourceKey, Resou
                   errors: list[str]) -> ResourceChange:
     spec, problems = references.resolve(m, live, planned)
     problems += capacity.missing_references(m, live, planned)
-    current = live.services.get(f"{m.cluster}/{m.name}")
+    current = live.resource(m.key)
     if problems:
         errors.extend(f"{m.source}: {m.key}: {p}" for p in problems)
         return ResourceChange(m.key, Action.CREATE if current is None else Action.UPDATE,
