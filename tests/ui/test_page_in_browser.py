@@ -192,7 +192,9 @@ def test_a_person_watching_the_page_sees_each_state(scenario: tuple[dict[str, st
             receiver.wait_for(6)  # (the scale-down's rollout.completed: nothing is followed any more)
             edit(m / "web-taskdef.yaml", "IMAGE_TAG:-1.0.0", "IMAGE_TAG:-2.0-crash")
             until(driver, lambda d: "web:1 → web:2" in text(d, "section.rollouts"), "the rollout of web:2")
-            until(driver, lambda d: "Service/demo/web" in text(d, "section.attention"), "the failed rollout", 240)
+            # (While ECS rolls back, the card already says "ECS replaced web:2 with web:1"; the stopped tasks'
+            # reasons join it when the rollback has settled.)
+            until(driver, lambda d: "rolled back to web:1" in text(d, "section.attention"), "the failed rollout", 240)
             card = text(driver, "section.attention")
             assert "degraded" in card and "exit code 1" in card and "CannotStartContainerError" in card
             assert "rolled back to web:1" in card
