@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.aws.capacity import CapacityApis
@@ -21,6 +20,7 @@ from reconciler.aws.ecs import EcsApi
 from reconciler.errors import ReconcilerError
 from reconciler.importing import live_capacity, roundtrip, writer
 from reconciler.importing.document import ImportedDocument, ImportResult, problems
+from reconciler.importing.live_context import LiveImport
 from reconciler.live import repositories
 from reconciler.live.services import service_spec
 from reconciler.model.keys import Kind
@@ -45,25 +45,6 @@ SERVICE_LINKED_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-service-
 REPOSITORY_DEFAULTS: dict[str, Any] = {"encryptionConfiguration": {"encryptionType": "AES256"}}
 ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
                        r"(?P<name>[a-z0-9][a-z0-9._/-]*?)(?::[^/@]+)?(?:@sha256:[0-9a-f]+)?$")
-
-
-@dataclass
-class LiveImport:
-    ecs: EcsApi
-    ecr: EcrApi
-    region: str
-    cluster_names: list[str]
-    service_names: list[str]  # empty: every service of the selected clusters
-    result: ImportResult = field(default_factory=ImportResult)
-    clusters: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> DescribeClusters item
-    services: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (cluster, name) -> item
-    images: dict[str, set[str]] = field(default_factory=dict)  # image -> task families using it
-    # EC2 capacity (reconciler.importing.live_capacity): what the clusters' capacity providers lead to.
-    capacity: CapacityApis | None = None
-    groups: dict[str, bool] = field(default_factory=dict)  # Auto Scaling group -> scaled by a capacity provider
-    templates: dict[str, str] = field(default_factory=dict)  # launch template -> the version its group names
-    profiles: set[str] = field(default_factory=set)
-    roles: set[str] = field(default_factory=set)
 
 
 def import_live(ecs: EcsApi, ecr: EcrApi, region: str, clusters: list[str], services: list[str],

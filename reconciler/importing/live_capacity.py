@@ -11,18 +11,16 @@ not plan clean is written anyway, with a warning naming the fields.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.importing import roundtrip, writer
 from reconciler.importing.document import ImportedDocument
+from reconciler.importing.live_context import LiveImport
 from reconciler.live import instance_profiles, launch_templates, roles
 from reconciler.model import capacity_refs
 from reconciler.model.keys import Kind
 from reconciler.model.tags import OWNER_TAG, tags_to_map, user_tags
 from reconciler.planning import identifiers
-
-if TYPE_CHECKING:
-    from reconciler.importing.live import LiveImport
 
 BUILT_IN = frozenset({"FARGATE", "FARGATE_SPOT"})
 # What Auto Scaling fills in when a group is created without it: left out of AutoScalingGroup manifests.
