@@ -6,7 +6,8 @@
 * Launching: each instance records the launch template version it was launched from (stock moto reports the
   template's current default for every instance, so no instance ever looks old); an ImageId
   `resolve:ssm:PARAMETER` is resolved from SSM at launch, as EC2 does; instances spread over the group's subnets
-  (stock moto puts them all in the first) and get the template's IAM instance profile.
+  (stock moto puts them all in the first) and get the template's IAM instance profile; a template naming an
+  instance profile that does not exist is refused as Auto Scaling refuses it ("Invalid IAM Instance Profile name").
 * TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity refuses to go below MinSize, and an
   unknown instance is a ValidationError (stock moto: a server error).
 * DeleteAutoScalingGroup refuses while the group has instances, unless ForceDelete (ResourceInUse).
@@ -93,6 +94,20 @@ def _resolve_image(group: Any, image_id: str) -> str:
     return str(parameter.value)
 
 
+def _check_profile(group: Any, profile: dict[str, Any]) -> None:
+    """Auto Scaling refuses a launch template whose instance profile EC2 does not know (yet: IAM propagates)."""
+    from moto.iam.models import iam_backends
+
+    ref = str(profile.get("Arn") or profile.get("Name") or "")
+    try:
+        iam_backends[group.account_id]["global"].get_instance_profile(ref.rsplit("/", 1)[-1])
+    except Exception as exc:  # moto: NotFoundException
+        parameter = "arn" if profile.get("Arn") else "name"
+        raise ValidationError(f"You must use a valid fully-formed launch template. Value ({ref}) for parameter "
+                              f"iamInstanceProfile.{parameter} is invalid. Invalid IAM Instance Profile "
+                              f"{parameter}") from exc
+
+
 def launched_version(state: Any) -> int | None:
     """The launch template version an instance was launched from (None: not through the sandbox)."""
     found: int | None = getattr(state, _VERSION, None)
@@ -111,6 +126,8 @@ def fix_launching() -> None:
                 version = self.ec2_launch_template.get_version(self.launch_template_version)
                 propagated_tags.update(version.instance_tags)
                 profile = (version.data or {}).get("IamInstanceProfile")
+                if profile:
+                    _check_profile(self, profile)
             subnets = self.vpc_zone_identifier.split(",") if self.vpc_zone_identifier else [None]
             image = _resolve_image(self, self.image_id)
             template = {"LaunchTemplateId": self.ec2_launch_template.id} if self.ec2_launch_template else None

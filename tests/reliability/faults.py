@@ -133,3 +133,31 @@ class LoseResponse:
         if self.error == "reset":
             raise ConnectionClosedError(endpoint_url=request.url)
         raise ReadTimeoutError(endpoint_url=request.url)
+
+
+@dataclass
+class Refuse:
+    """A `before-send` handler answering `operation` with AWS's error `code` and `message` (HTTP 400, in the query
+    protocol's XML: EC2, Auto Scaling, IAM), `times` times, without reaching AWS; later sends go through."""
+
+    operation: str
+    code: str
+    message: str
+    times: int = 1
+    sent: int = 0
+
+    def install(self, *clients: Any) -> Refuse:
+        for client in clients:
+            client.meta.events.register_first("before-send", self)
+        return self
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if operation_of(request) != self.operation:
+            return None
+        self.sent += 1
+        if self.times <= 0:
+            return None
+        self.times -= 1
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{self.code}</Code><Message>{self.message}"
+                f"</Message></Error><RequestId>injected</RequestId></ErrorResponse>").encode()
+        return AWSResponse(request.url, 400, {"Content-Type": "text/xml"}, _Raw(body))

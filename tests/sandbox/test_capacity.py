@@ -328,3 +328,18 @@ def test_a_deregistered_instance_does_not_join_again(aws: Aws) -> None:
     time.sleep(0.2)  # ten steps
     assert aws.members() == []
     aws.ecs.delete_cluster(cluster="c1")
+
+
+def test_a_template_naming_an_unknown_instance_profile_is_refused_and_no_group_is_left(aws: Aws) -> None:
+    """As Auto Scaling answers while EC2 does not know the profile (it does not exist, or IAM has not propagated it
+    yet): a ValidationError in AWS's wording, and no group."""
+    aws.template(profile="nobody")
+    with pytest.raises(ClientError) as info:
+        aws.group()
+    assert code(info) == ("ValidationError", "You must use a valid fully-formed launch template. Value (nobody) for "
+                                             "parameter iamInstanceProfile.name is invalid. Invalid IAM Instance "
+                                             "Profile name")
+    assert aws.asg.describe_auto_scaling_groups(AutoScalingGroupNames=["g"])["AutoScalingGroups"] == []
+    aws.profile("nobody")
+    aws.group()
+    assert len(aws.instances()) == 2
