@@ -21,10 +21,14 @@ from reconciler.errors import ReconcilerError
 from reconciler.planning.mask import Masker
 
 DESCRIPTION = """\
-Reconcile AWS ECS with manifests kept in git: clusters, ECR repositories, task definitions and services.
+Reconcile AWS ECS with manifests kept in git: clusters, ECR repositories, task definitions, services,
+one-off tasks, and a cluster's EC2 capacity (IAM role and instance profile, launch template, Auto Scaling
+group, capacity provider).
 
-Manifests are YAML documents (apiVersion: reconciler/v1, kind, metadata, spec) whose spec mirrors the
-AWS API input of its kind (RegisterTaskDefinition, CreateService, CreateCluster, CreateRepository).
+Manifests are YAML (or JSON) documents (apiVersion: reconciler/v1, kind, metadata, spec) whose spec mirrors
+the AWS API input of its kind, in that API's casing (RegisterTaskDefinition, CreateService, CreateCluster,
+CreateRepository, RunTask; CreateRole, CreateInstanceProfile, CreateLaunchTemplate, CreateAutoScalingGroup,
+CreateCapacityProvider).
 Live AWS is the only source of truth: there is no state file. Resources created carry ownership tags,
 and resources this tool does not own are never changed unless you adopt them.
 """
@@ -36,6 +40,7 @@ examples:
   reconciler plan manifests/ -o json | jq .summary
   reconciler plan manifests/ --detailed-exitcode       # CI: 0 in sync, 2 changes, 1 error
   reconciler apply manifests/ --var IMAGE_TAG=1.4.2
+  reconciler apply examples/ec2-cluster/ --sandbox     # EC2 container instances, replaced without losing a task
   reconciler sandbox --port 4566 &                     # then: export AWS_ENDPOINT_URL=...
   reconciler import --all-clusters -o ecs/             # start from what already runs (or --compose FILE)
 
