@@ -69,9 +69,7 @@ class RolloutProgress:
         if self.live is not None:
             self.live.update(self._table())
         elif self.last.get(name) != state:
-            self.console.print(f"  {escape(name)}: {status.old} old, {status.new} new ({status.ready} registered), "
-                               f"{status.draining} draining, {status.tasks_to_move} task(s) to move ({status.phase})",
-                               highlight=False)
+            self.console.print(f"  {escape(name)}: {escape(status.describe())}", highlight=False)
         if self.last.get(name) != state:
             log.get().info("Instance roll progress", resource=name, old=status.old, new=status.new,
                            registered=status.ready, draining=status.draining, tasks_to_move=status.tasks_to_move,

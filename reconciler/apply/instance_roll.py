@@ -48,6 +48,10 @@ class RollStatus:
     tasks_to_move: int
     phase: str  # launching | registering | draining | terminating | scaling in | done | failed
 
+    def describe(self) -> str:
+        return (f"{self.old} old, {self.new} new ({self.ready} registered), {self.draining} draining, "
+                f"{self.tasks_to_move} task(s) to move ({self.phase})")
+
 
 @runtime_checkable
 class RollReporter(Protocol):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ class CallLog:
 
     operations: Counter[str] = field(default_factory=Counter)
     attempts: int = 0
+    last_attempt: float = 0.0  # time.monotonic() of the latest attempt (the controller's liveness during a pass)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def on_call(self, event_name: str, **kwargs: Any) -> None:
@@ -66,6 +68,7 @@ class CallLog:
     def on_send(self, **kwargs: Any) -> None:
         with self._lock:
             self.attempts += 1
+            self.last_attempt = time.monotonic()
 
     def snapshot(self) -> tuple[Counter[str], int]:
         """A copy of the counts so far (subtract two snapshots for what happened in between)."""

@@ -12,7 +12,6 @@ import hmac
 import json
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,7 +63,7 @@ def serve(state: ControllerState, metrics: Metrics, host: str, port: int,
             parts = urlsplit(self.path)
             path = parts.path
             if path == "/healthz":
-                alive = time.monotonic() - state.heartbeat < state.stale_after
+                alive = state.alive()
                 self._send(200 if alive else 503, "text/plain", b"ok\n" if alive else b"stalled\n")
             elif path == "/readyz":
                 self._send(200 if state.ready else 503, "text/plain", b"ready\n" if state.ready else b"not ready\n")

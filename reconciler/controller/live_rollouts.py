@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler import log
+from reconciler.apply.instance_roll import RollStatus
 from reconciler.controller.state import ControllerState, iso
-from reconciler.model.keys import ResourceKey
+from reconciler.model.keys import Kind, ResourceKey
 from reconciler.rollouts.observe import Phase, RolloutStatus, short_revision
 from reconciler.rollouts.wait import RolloutResult, RolloutTarget
 
@@ -45,6 +46,13 @@ class LiveRollouts:
         self.publish()
         self._update_row(target.key, {"health": HEALTH[status.phase], "running": status.running,
                                       "desired": status.desired, "revision": status.revision}, status.reason)
+
+    def instances(self, status: RollStatus) -> None:
+        """An Auto Scaling group's instance roll inside a pass (reconciler.apply.instance_roll.RollReporter): its
+        row says how far it is, as apply's progress line does."""
+        health = {"done": "healthy", "failed": "degraded"}.get(status.phase, "progressing")
+        self._update_row(ResourceKey(Kind.AUTO_SCALING_GROUP, status.group), {"health": health},
+                         f"instances: {status.describe()}")
 
     def event(self, target: RolloutTarget, message: str) -> None:
         text = log.redact(message)

@@ -83,6 +83,8 @@ class Controller:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.state = state or ControllerState()
+        calls = conn.clients.calls
+        self.state.last_aws_attempt = lambda: calls.last_attempt  # (progress inside a long pass)
         self.shards = shards
         self.clock = clock
         self.backoff = Backoff(clock=clock)

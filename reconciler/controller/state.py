@@ -6,6 +6,7 @@ grows without bound: the activity keeps the last `ACTIVITY_KEPT` entries."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,13 @@ class ControllerState:
     pass_running: bool = False
     sync_requested: bool = False  # a "sync now" is waiting for the loop
     stale_after: float = 600.0  # /healthz fails when the loop has not beaten for this long
+    # When the loop last made an AWS call attempt (time.monotonic()): a long pass (an instance roll, a one-off
+    # task, a drain) polls AWS, and that is the loop making progress.
+    last_aws_attempt: Callable[[], float] = field(default=lambda: 0.0, repr=False)
+
+    def alive(self) -> bool:
+        """Whether the loop beat, or made an AWS call, within `stale_after` (what /healthz answers)."""
+        return time.monotonic() - max(self.heartbeat, self.last_aws_attempt()) < self.stale_after
 
     def status(self) -> dict[str, Any]:
         return {"source": self.source, "revision": self.revision, "ready": self.ready, "suspended": self.suspended,
