@@ -63,7 +63,7 @@ def _group_clusters(group: dict[str, Any], ctx: ApplyContext) -> list[str]:
 
 
 def empty_and_delete_group(name: str, ctx: ApplyContext, m: Manifest | None = None) -> str:
-    """Drain every container instance of the group, terminate its instances (capacity to 0), delete it."""
+    """Drain and deregister every container instance of the group, then delete it with its instances."""
     asg = ctx.apis.autoscaling
     group = asg.describe_group(name)
     if group is None:
@@ -90,14 +90,10 @@ def empty_and_delete_group(name: str, ctx: ApplyContext, m: Manifest | None = No
         time.sleep(ctx.poll_seconds)
     for member in members:
         ctx.apis.ecs.deregister_container_instance(member.cluster, member.arn)
-    asg.update_group(name, MinSize=0, MaxSize=0, DesiredCapacity=0)
-
-    def emptied() -> bool:
-        now = asg.describe_group(name)
-        return now is None or not now.get("Instances")
-
-    _wait("instances still terminating", emptied, ctx, resource)
-    asg.delete_group(name)
+    # Every container instance is drained and deregistered: the group goes with its instances. (A desired capacity
+    # of 0 would never terminate instances protected from scale in, as a capacity provider's managed termination
+    # protection requires them to be; ForceDelete terminates them all.)
+    asg.delete_group(name, force=True)
     _wait("group still being deleted", lambda: asg.describe_group(name) is None, ctx, resource)
     drained = f" after draining {len(members)} container instance(s)" if members else ""
     return f"terminated {len(ids)} instance(s){drained} and deleted"

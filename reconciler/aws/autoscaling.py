@@ -81,9 +81,11 @@ class AutoScalingApi(LazyApi):
                 self.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    def delete_group(self, name: str) -> None:
+    def delete_group(self, name: str, force: bool = False) -> None:
+        """Delete the group; `force` terminates its instances with it, whatever their scale-in protection."""
         try:
-            call(self.client.delete_auto_scaling_group, f"AutoScalingGroup/{name}", AutoScalingGroupName=name)
+            call(self.client.delete_auto_scaling_group, f"AutoScalingGroup/{name}", AutoScalingGroupName=name,
+                 ForceDelete=force)
         except AwsError as exc:
             if exc.code == "ValidationError" and "not found" in exc.aws_message:
                 return  # (a resent request whose response was lost: it is deleted)

@@ -141,3 +141,26 @@ def test_prune_drains_and_deletes_everything_in_reverse_order(aws: Any, tmp_path
     assert aws.autoscaling.describe_group("chapter-ecs") is None
     assert aws.iam.get_role("chapter-ecs-instance") is None
     assert not plan_of(aws, empty, prune=True).has_changes
+
+
+def test_prune_terminates_instances_protected_from_scale_in(aws: Any, tmp_path: Path) -> None:
+    """A group whose instances are protected from scale in (as a capacity provider's managed termination protection
+    requires): a desired capacity of 0 would never terminate them. After the drain the group is force-deleted, which
+    terminates every instance whatever its protection."""
+    path = chapter(tmp_path, aws)
+    edit(path / "auto-scaling-group.yaml", "  HealthCheckGracePeriod: 60\n",
+         "  HealthCheckGracePeriod: 60\n  NewInstancesProtectedFromScaleIn: true\n")
+    edit(path / "capacity-provider.yaml", "    managedTerminationProtection: DISABLED\n",
+         "    managedTerminationProtection: ENABLED\n    managedScaling: {status: ENABLED, targetCapacity: 100}\n")
+    assert_converges(aws, path)
+    group = aws.autoscaling.describe_group("chapter-ecs")
+    ids = [str(i["InstanceId"]) for i in group["Instances"]]
+    assert len(ids) == 2 and all(i["ProtectedFromScaleIn"] for i in group["Instances"])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _, result = apply(aws, empty, prune=True, timeout=30)
+    assert result.ok, [(str(o.key), o.message) for o in result.outcomes if o.status != "applied"]
+    assert aws.autoscaling.describe_group("chapter-ecs") is None
+    states = aws.clients.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
+    assert sorted(i["State"]["Name"] for r in states for i in r["Instances"]) == ["terminated", "terminated"]
+    assert not plan_of(aws, empty, prune=True).has_changes
