@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.apply import container_instances as ci
-from reconciler.apply.capacity_providers import delete_provider
+from reconciler.apply.capacity_providers import delete_provider, wait_deleted
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.instance_profiles import delete_profile
 from reconciler.apply.roles import delete_role
@@ -45,8 +45,7 @@ def delete_capacity_provider(change: ResourceChange, ctx: ApplyContext) -> str:
         return "already gone"
     _refuse_unless_ours(change, "DeleteCapacityProvider", tags_to_map(found.get("tags")), ctx)
     delete_provider(name, ctx)
-    _wait("capacity provider still being deleted", lambda: not ctx.apis.ecs.describe_capacity_providers([name]),
-          ctx, str(change.key))
+    wait_deleted(name, ctx)
     return "deleted"
 
 

@@ -3,6 +3,7 @@ managed draining; tags). The group is named by name or ARN (ECS takes either) an
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from reconciler.apply import ownership
@@ -21,6 +22,7 @@ def apply(change: ResourceChange, m: Manifest, ctx: ApplyContext) -> str:
         return _create(m, ctx)
     if change.action is Action.REPLACE:
         delete_provider(m.name, ctx)
+        wait_deleted(m.name, ctx)  # (a name is free again only once ECS has finished deleting it)
         return "deleted and " + _create(m, ctx)
     assert change.arn is not None
     fields = changed_fields(change)
@@ -51,9 +53,35 @@ def _create(m: Manifest, ctx: ApplyContext) -> str:
     return "created"
 
 
+DELETING = ("DELETE_IN_PROGRESS", "DELETE_COMPLETE")  # a provider's updateStatus once DeleteCapacityProvider took
+
+
 def delete_provider(name: str, ctx: ApplyContext) -> None:
+    """Ask ECS to delete the provider (ECS then deletes it over a while: ACTIVE with updateStatus DELETE_IN_PROGRESS,
+    then INACTIVE). Refused because it is gone or being deleted already (a resent request whose response was lost):
+    done."""
     try:
         ctx.apis.ecs.delete_capacity_provider(name)
     except AwsError:
-        if ctx.apis.ecs.describe_capacity_providers([name]):
-            raise  # (otherwise a resent request whose response was lost: it is being deleted)
+        found = ctx.apis.ecs.describe_capacity_providers([name]).get(name)
+        if found is not None and found.get("updateStatus") not in DELETING:
+            raise
+
+
+def deleted(name: str, ctx: ApplyContext) -> bool:
+    """Whether ECS has finished deleting the provider; its reason when ECS could not delete it."""
+    found = ctx.apis.ecs.describe_capacity_providers([name]).get(name)
+    if found is not None and found.get("updateStatus") == "DELETE_FAILED":
+        raise AwsError("DeleteCapacityProvider", "DELETE_FAILED",
+                       str(found.get("updateStatusReason") or "ECS could not delete it (no reason given)"),
+                       f"CapacityProvider/{name}")
+    return found is None or found.get("updateStatus") == "DELETE_COMPLETE"
+
+
+def wait_deleted(name: str, ctx: ApplyContext) -> None:
+    deadline = time.monotonic() + ctx.rollout_timeout
+    while not deleted(name, ctx):
+        if time.monotonic() > deadline:
+            raise AwsError("DeleteCapacityProvider", "Timeout", f"still being deleted after "
+                           f"{ctx.rollout_timeout:.0f}s", f"CapacityProvider/{name}")
+        time.sleep(ctx.poll_seconds)

@@ -42,7 +42,8 @@ class EcsApi:
 
     # --- capacity providers ----------------------------------------------------------------------
     def describe_capacity_providers(self, names: list[str]) -> dict[str, dict[str, Any]]:
-        """Capacity providers by name, with tags; missing and deleted (INACTIVE, DELETE_*) ones are absent."""
+        """Capacity providers by name, with tags; missing and deleted (INACTIVE) ones are absent. One whose deletion
+        is under way or failed is ACTIVE with its `updateStatus` (DELETE_IN_PROGRESS, DELETE_FAILED)."""
         found: dict[str, dict[str, Any]] = {}
         for i in range(0, len(names), 10):  # AWS: at most 10 per DescribeCapacityProviders
             out = call(self.client.describe_capacity_providers, "capacity providers",

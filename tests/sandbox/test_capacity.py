@@ -343,3 +343,28 @@ def test_a_template_naming_an_unknown_instance_profile_is_refused_and_no_group_i
     aws.profile("nobody")
     aws.group()
     assert len(aws.instances()) == 2
+
+
+def test_a_capacity_provider_is_deleted_over_a_few_steps_as_in_ecs(aws: Aws) -> None:
+    """DeleteCapacityProvider answers ACTIVE with DELETE_IN_PROGRESS; a second delete meanwhile is refused; then the
+    provider is INACTIVE with DELETE_COMPLETE (described by name, no longer listed) and its name is free again."""
+    aws.template(profile=None)
+    aws.group(size=0)
+    aws.ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={"autoScalingGroupArn": "g"})
+    answer = aws.ecs.delete_capacity_provider(capacityProvider="cp")["capacityProvider"]
+    assert (answer["status"], answer["updateStatus"]) == ("ACTIVE", "DELETE_IN_PROGRESS")
+    described = aws.ecs.describe_capacity_providers(capacityProviders=["cp"])["capacityProviders"]
+    assert [(p["status"], p["updateStatus"]) for p in described] in ([("ACTIVE", "DELETE_IN_PROGRESS")],
+                                                                    [("INACTIVE", "DELETE_COMPLETE")])
+    if described[0]["status"] == "ACTIVE":  # (a loaded machine may have let the steps pass already)
+        with pytest.raises(ClientError) as info:
+            aws.ecs.delete_capacity_provider(capacityProvider="cp")
+        assert code(info)[0] == "ClientException" and "being deleted" in code(info)[1]
+
+    def inactive() -> bool:
+        found = aws.ecs.describe_capacity_providers(capacityProviders=["cp"])["capacityProviders"]
+        return [(p["status"], p["updateStatus"]) for p in found] == [("INACTIVE", "DELETE_COMPLETE")]
+
+    until("the deletion to complete", inactive)
+    assert "cp" not in [p["name"] for p in aws.ecs.describe_capacity_providers()["capacityProviders"]]
+    aws.ecs.create_capacity_provider(name="cp", autoScalingGroupProvider={"autoScalingGroupArn": "g"})

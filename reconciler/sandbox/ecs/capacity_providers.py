@@ -6,6 +6,9 @@
 * DescribeCapacityProviders without names lists every provider, in pages (stock moto: a server error).
 * DeleteCapacityProvider refuses a provider an ACTIVE cluster still has, and an unknown one (stock moto: deletes
   anyway, or a server error); UpdateCapacityProvider refuses an unknown one.
+* Deleting takes time, as in ECS: the provider stays ACTIVE with updateStatus DELETE_IN_PROGRESS for
+  `DELETE_STEPS` scheduler steps (a second delete meanwhile is refused), then is INACTIVE with DELETE_COMPLETE:
+  still described by name, no longer listed or usable (stock moto: gone at once).
 * CreateCluster and PutClusterCapacityProviders refuse capacity providers that do not exist (FARGATE and
   FARGATE_SPOT always exist).
 * DeregisterContainerInstance lowers the cluster's registeredContainerInstancesCount and refuses an unknown
@@ -17,6 +20,7 @@ the others are marked "(no public sample)".
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +33,7 @@ from reconciler.sandbox import patching
 from reconciler.sandbox.ecs.common import ACTIVE
 from reconciler.sandbox.ecs.errors import ResourceInUseException
 from reconciler.sandbox.pagination import paginate
+from reconciler.sandbox.scheduler.clock import get_pace
 
 __all__ = ["FIXES", "find_group"]
 
@@ -40,6 +45,22 @@ PROTECTION_MESSAGE = (
 
 
 _OWNER = "ecs-capacity"  # (its own owner: CreateCluster is patched by the cluster fixes too)
+DELETE_STEPS = 3  # scheduler steps a capacity provider spends DELETE_IN_PROGRESS
+_DELETING = "_sandbox_deleting_until"  # (on a provider: time.monotonic() its deletion completes)
+_INACTIVE = "_sandbox_inactive_providers"  # (on the backend: name -> the deleted provider, still described by name)
+
+
+def _settle(backend: Any) -> None:
+    """Providers whose deletion time has come are INACTIVE (DELETE_COMPLETE): out of the backend's providers."""
+    now = time.monotonic()
+    for name, provider in list(backend.capacity_providers.items()):
+        until = getattr(provider, _DELETING, None)
+        if until is not None and now >= until:
+            backend.capacity_providers.pop(name)
+            provider.status, provider.update_status = "INACTIVE", "DELETE_COMPLETE"
+            inactive: dict[str, Any] = getattr(backend, _INACTIVE, {})
+            inactive[name] = provider
+            setattr(backend, _INACTIVE, inactive)
 
 
 def patch(cls: type, name: str, make: Callable[[Any], Callable[..., Any]]) -> None:
@@ -85,9 +106,14 @@ def fix_describe_capacity_providers() -> None:
         def describe_capacity_providers(self: Any) -> ActionResult:
             backend = self.ecs_backend
             names = self._get_param("capacityProviders")
+            _settle(backend)
             if names:
                 providers, failures = backend.describe_capacity_providers(names)
-                return ActionResult({"capacityProviders": providers, "failures": failures})
+                inactive = getattr(backend, _INACTIVE, {})
+                named = [(f, str(f.arn).rsplit("/", 1)[-1]) for f in failures]
+                gone = [inactive[name] for _, name in named if name in inactive]
+                failures = [f for f, name in named if name not in inactive]
+                return ActionResult({"capacityProviders": [*providers, *gone], "failures": failures})
             every = list(backend.capacity_providers.values())
             page, token = paginate(every, [p.name for p in every], self._get_param("maxResults"),
                                    self._get_param("nextToken"), default_page=10, max_page=10,
@@ -106,12 +132,18 @@ def _in_use(backend: Any, provider: Any) -> bool:
 def fix_delete_and_update() -> None:
     def make_delete(original: Any) -> Callable[..., Any]:
         def delete_capacity_provider(self: Any, name_or_arn: str) -> Any:
+            _settle(self)
             provider = self._get_provider(name_or_arn)
             if provider is None:
                 raise EcsClientException("The specified capacity provider does not exist. (no public sample)")
+            if getattr(provider, _DELETING, None) is not None:
+                raise EcsClientException("The specified capacity provider is already being deleted. "
+                                         "(no public sample)")
             if _in_use(self, provider):
                 raise ResourceInUseException("The specified capacity provider is in use and cannot be removed.")
-            return original(self, name_or_arn)
+            setattr(provider, _DELETING, time.monotonic() + DELETE_STEPS * get_pace())
+            provider.update_status = "DELETE_IN_PROGRESS"
+            return provider
 
         return delete_capacity_provider
 
