@@ -51,6 +51,7 @@ def aws(aws_env: None) -> Iterator[object]:
     try:
         with mock_aws():
             seed_sandbox(None, REGION)
-            yield pipeline.connect(AwsSettings(region=REGION))
+            # moto in-process does not throttle: no client-side rate limit (tests/scale covers the limiter).
+            yield pipeline.connect(AwsSettings(region=REGION, rate_share=None))
     finally:
         set_pace(pace)

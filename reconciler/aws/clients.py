@@ -34,7 +34,7 @@ class AwsSettings:
     endpoint_url: str | None = None  # explicit endpoint (the sandbox); otherwise AWS_ENDPOINT_URL etc.
     access_key: str | None = None  # only for the sandbox: dummy credentials, never real ones
     secret_key: str | None = None
-    rate_share: float = DEFAULT_SHARE  # of ECS's request quotas (reconciler.aws.ratelimit)
+    rate_share: float | None = DEFAULT_SHARE  # of ECS's request quotas (reconciler.aws.ratelimit); None: no limit
     max_connections: int = 10  # HTTP connections per client (at least the concurrent requests)
 
 

@@ -8,7 +8,8 @@ rate (``--aws-rate-share``, ``$RECONCILER_AWS_RATE_SHARE``), and every HTTP atte
 waits for a token before it is sent. What other tools take from the same buckets cannot be seen from here:
 botocore's adaptive retries absorb the throttling that still happens.
 
-Actions the page does not list, and services other than ECS, are not limited.
+Actions the page does not list, and services other than ECS, are not limited. `off` (a share of None) limits
+nothing: for an endpoint that does not throttle (the sandbox without --aws-throttling).
 """
 
 from __future__ import annotations
@@ -76,18 +77,20 @@ _GROUP_ACTIONS: dict[str, tuple[str, ...]] = {
 ECS_ACTION_GROUPS: dict[str, str] = {a: group for group, actions in _GROUP_ACTIONS.items() for a in actions}
 
 
-def share_from(value: str | float | None) -> float:
-    """A share from an option or $RECONCILER_AWS_RATE_SHARE (None: the variable, else the default); ValueError
-    unless it is a number above 0 and at most 1."""
+def share_from(value: str | float | None) -> float | None:
+    """A share from an option or $RECONCILER_AWS_RATE_SHARE (None: the variable, else the default); None for
+    `off`; ValueError unless it is `off` or a number above 0 and at most 1."""
     raw = os.environ.get(SHARE_ENV) if value is None else value
     if raw is None or raw == "":
         return DEFAULT_SHARE
+    if isinstance(raw, str) and raw.strip().lower() == "off":
+        return None
     try:
         share = float(raw)
     except ValueError:
-        raise ValueError(f"not a number: {raw!r} (a share of ECS's request quotas, e.g. 0.5)") from None
+        raise ValueError(f"not a number: {raw!r} (a share of ECS's request quotas, e.g. 0.5, or off)") from None
     if not 0 < share <= 1:
-        raise ValueError(f"{raw!r} is not a share: give a number above 0 and at most 1 (e.g. 0.5)")
+        raise ValueError(f"{raw!r} is not a share: give a number above 0 and at most 1 (e.g. 0.5), or off")
     return share
 
 
@@ -118,22 +121,22 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """ECS's buckets at `share` of their burst and rate, shared by every client (and thread) it is installed on.
-    `waited` is the total time requests waited for a token, by action."""
+    """ECS's buckets at `share` of their burst and rate (None: no limit), shared by every client (and thread) it is
+    installed on. `waited` is the total time requests waited for a token, by action."""
 
-    def __init__(self, share: float = DEFAULT_SHARE, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, share: float | None = DEFAULT_SHARE, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.share = share
         self.sleep = sleep
         self.buckets = {group: TokenBucket(max(1.0, burst * share), rate * share, clock)
-                        for group, (burst, rate) in ECS_BUCKETS.items()}
+                        for group, (burst, rate) in ECS_BUCKETS.items()} if share is not None else {}
         self.waited: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def acquire(self, service: str, operation: str) -> float:
         """Wait for a token for one request of `operation`; the seconds waited."""
         group = ECS_ACTION_GROUPS.get(operation) if service == "ecs" else None
-        if group is None:
+        if group is None or group not in self.buckets:
             return 0.0
         delay = self.buckets[group].reserve()
         if delay > 0:

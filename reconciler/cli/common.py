@@ -97,7 +97,7 @@ def remember_secrets(manifests: loader.ManifestSet) -> None:
     log.remember(secret_values(manifests.manifests, log.masker()))
 
 
-def aws_cost_settings(args: argparse.Namespace) -> tuple[float, int]:
+def aws_cost_settings(args: argparse.Namespace) -> tuple[float | None, int]:
     """(--aws-rate-share, --aws-concurrency), from the options or the environment; the number of concurrent
     requests is set for this process."""
     try:
