@@ -23,7 +23,7 @@ def common(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("AWS cost")
     g.add_argument("--aws-rate-share", metavar="SHARE", default=argparse.SUPPRESS,
                    help="share of ECS's request quotas (per group of actions) this run may use, above 0 and at most "
-                        "1 (default 1, or $RECONCILER_AWS_RATE_SHARE); lower it where other tools share the account; "
+                        "1 (default 0.8, or $RECONCILER_AWS_RATE_SHARE); lower it where other tools share the account; "
                         "off: no client-side limit (a sandbox without --aws-throttling)")
     g.add_argument("--aws-concurrency", metavar="N", default=argparse.SUPPRESS,
                    help="AWS requests made at once (default 8, or $RECONCILER_AWS_CONCURRENCY)")
