@@ -146,12 +146,13 @@ def test_a_sandbox_restarted_on_the_same_port_is_a_new_account(tmp_path: Path) -
     port = str(free_port())
 
     def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([CLI, *args], env={**env, "RECONCILER_CACHE_DIR": str(tmp_path / "cache")},
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run([CLI, *args, "--cache-dir", str(tmp_path / "cache")], env=env, capture_output=True,
+                              text=True, timeout=300)
 
     with sandbox_process("0.05", "--port", port) as env:
         assert cli(env, "apply", str(first), "--no-wait").returncode == 0
         assert cli(env, "plan", str(first), "--detailed-exitcode").returncode == 0  # the cache knows `first`
+        assert len(list((tmp_path / "cache").glob("task-definitions-*.json"))) == 1
     with sandbox_process("0.05", "--port", port) as env:
         assert cli(env, "apply", str(second), "--no-wait", "--no-cache").returncode == 0  # the same ARNs, 2nd image
         planned = cli(env, "plan", str(first), "-o", "json", "-v")
