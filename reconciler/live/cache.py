@@ -96,6 +96,7 @@ class RevisionCache:
     dirty: bool = False  # learnt something since it was loaded or saved
     entries: dict[str, Entry] = field(default_factory=dict)
     anchors: dict[str, str] = field(default_factory=dict)  # service deployment id -> its createdAt, as last read
+    list_pages: int | None = None  # ListTaskDefinitions pages the last listing needed (live.task_definitions)
     _families: set[str] = field(default_factory=set, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -157,6 +158,7 @@ class RevisionCache:
             self.entries.clear()
             self.anchors.clear()
             self._families.clear()
+            self.list_pages = None
             self.checked = True
             self.dirty = True
 
@@ -193,6 +195,11 @@ class RevisionCache:
         self.clear()
         return False
 
+    def learn_list_pages(self, pages: int) -> None:
+        with self._lock:
+            if self.list_pages != pages:
+                self.list_pages, self.dirty = pages, True
+
     def remember_deployments(self, deployments: Iterable[tuple[str, str]]) -> None:
         """Deployments (id, createdAt) to check a later read against: those just read replace the others."""
         with self._lock:
@@ -215,15 +222,17 @@ class RevisionCache:
                     break
                 kept[arn] = {"content": entry.content, "tags": entry.tags, "tagsReadAt": entry.tags_read_at,
                              "usedAt": entry.used_at}
-            return {"format": FORMAT, "revisions": kept, "anchors": dict(self.anchors)}
+            return {"format": FORMAT, "revisions": kept, "anchors": dict(self.anchors), "listPages": self.list_pages}
 
     def load_json(self, data: Any) -> None:
         """Take what a file held (ValueError when it is not a cache of this format)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a cache of format {FORMAT}")
-        revisions, anchors = data.get("revisions"), data.get("anchors")
+        revisions, anchors, pages = data.get("revisions"), data.get("anchors"), data.get("listPages")
         if not isinstance(revisions, dict) or not isinstance(anchors, dict):
             raise ValueError("no revisions or anchors")
+        if pages is not None and (not isinstance(pages, int) or isinstance(pages, bool) or pages < 0):
+            raise ValueError("listPages is not a number of pages")
         entries: dict[str, Entry] = {}
         for arn, item in revisions.items():
             if not (isinstance(item, dict) and isinstance(item.get("content"), dict)
@@ -242,6 +251,7 @@ class RevisionCache:
             self.entries = entries
             self.anchors = {str(k): str(v) for k, v in anchors.items()}
             self._families = {family_of(arn) for arn in entries}
+            self.list_pages = pages
             self.dirty = False
 
 

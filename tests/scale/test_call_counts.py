@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from reconciler import pipeline
 from reconciler.aws.clients import AwsSettings
 from reconciler.controller.loop import Controller, WatchSettings
 from reconciler.controller.sources import DirectorySource
+from reconciler.live.task_definitions import exploration, worth_another_page
 from reconciler.model.keys import Kind, ResourceKey
 from reconciler.model.plan import Action
 
@@ -148,3 +150,37 @@ def test_watch_passes_read_each_revision_once(aws: Any, tmp_path: Path) -> None:
     assert third["planned"] == 0
     assert third["awsCallsByOperation"] == {"ecs.DescribeClusters": 1, "ecs.DescribeServices": 2,
                                             "ecs.ListTaskDefinitions": 1}
+
+
+def test_in_a_shared_account_the_listing_reads_through_other_families(aws: Any, tmp_path: Path) -> None:
+    """AWS lists families in name order (newest first: DESC): another team's 130 families come before ours. The
+    listing reads on through them (a quarter of our families in pages, at first), and remembers how many pages
+    it took."""
+    for i in range(130):
+        outside().register_task_definition(family=f"zz-other-{i:03d}",
+                                           containerDefinitions=[{"name": "x", "image": "busybox", "memory": 8}])
+    m = [str(write(tmp_path / "m", services=20, clusters=2))]
+    apply_all(aws, m)
+    calls_of(aws, m)
+    plan, calls = calls_of(aws, m)
+    assert not plan.has_changes
+    assert ecs_reads(calls) == floor(20, 2, revisions=150)  # 2 pages, not 20 ListTaskDefinitions of one family
+    assert aws.cache.list_pages == 2
+
+
+@pytest.mark.parametrize(("pages", "resolved", "unresolved", "explore", "more"), [
+    (0, 0, 0, 5, False),  # nothing left to find
+    (0, 0, 3, 0, False),  # three families: ask for each
+    (2, 0, 40, 5, True),  # still exploring
+    (5, 0, 40, 5, False),  # explored, found nothing: ask for each
+    (5, 50, 50, 5, True),  # half found in 5 pages: 5 more pages beat 50 calls
+    (30, 10, 20, 5, False),  # 60 more pages would not
+])
+def test_when_the_listing_reads_on(pages: int, resolved: int, unresolved: int, explore: int, more: bool) -> None:
+    assert worth_another_page(pages, resolved, unresolved, explore) is more
+
+
+def test_how_far_the_listing_explores() -> None:
+    assert exploration(100, None) == 25 and exploration(3, None) == 0
+    assert exploration(100, 10) == 10  # what the last listing needed
+    assert exploration(100, 400) == 0  # more than asking family by family: do that
