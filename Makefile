@@ -41,6 +41,7 @@ schema: $(STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache reconciler.egg-info
 
-# Speed and memory of planning at scale (not part of `make test`: benchmarks never gate on time).
+# Every benchmark of issue 9 against sandbox processes (bench/README.md; many minutes; not part of `make test`:
+# benchmarks never gate on time). `make bench BENCH_ARGS=--quick` for a smoke run.
 bench: $(STAMP)
-	$(BIN)/python bench/plan_scale.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -96,3 +96,27 @@ def write(directory: Path, services: int, clusters: int, tag: str = "1.27", reta
             service=service_name(i), cluster=placement(i, clusters), family=family_name(i),
             subnets=", ".join(SUBNETS), security_group=SECURITY_GROUP))
     return directory
+
+
+# The rollout benchmark: 20 services of their own, in a cluster of their own, rolled from one image to another.
+ROLLOUT_CLUSTER = "rollout"
+IMAGE = "public.ecr.aws/nginx/nginx"
+
+
+def rollout_service(i: int) -> str:
+    return f"web-{i:02d}"
+
+
+def write_rollout(directory: Path, services: int, tag: str) -> Path:
+    """The rollout cluster and `services` services, each on its own family, all on image tag `tag`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    environment = "\n".join(f"        - {{name: SETTING_{n}, value: \"value-{n}\"}}" for n in range(8))
+    (directory / "cluster.yaml").write_text(CLUSTER.format(cluster=ROLLOUT_CLUSTER))
+    for i in range(services):
+        name = rollout_service(i)
+        text = TASK_DEFINITION.format(family=name, account=ACCOUNT, tag=tag, environment=environment)
+        text = text.replace("public.ecr.aws/nginx/nginx:", f"{IMAGE}:")
+        service = SERVICE.format(service=name, cluster=ROLLOUT_CLUSTER, family=name, subnets=", ".join(SUBNETS),
+                                 security_group=SECURITY_GROUP)
+        (directory / f"{name}.yaml").write_text(text + "---\n" + service)
+    return directory
