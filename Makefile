@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit contract schema clean bench
+.PHONY: setup demo test lint typecheck unit browser-deps contract schema clean bench screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy reconciler
 
-unit: $(STAMP)
+# The controller page's browser tests (tests/ui/) drive Debian's chromium and chromium-driver: installed
+# here when missing (apt-get; CI runs as root on Debian). Without them those tests fail, never skip.
+browser-deps:
+	bash scripts/browser-deps.sh
+
+unit: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -n 2 -q
 
 test: lint typecheck unit
@@ -40,6 +45,10 @@ schema: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache reconciler.egg-info
+
+# The README's screenshots of the controller page (docs/images/), taken by the browser tests' scenario.
+screenshots: $(STAMP) browser-deps
+	bash scripts/screenshots.sh
 
 # Every benchmark of issue 9 against sandbox processes (bench/README.md; many minutes; not part of `make test`:
 # benchmarks never gate on time). `make bench BENCH_ARGS=--quick` for a smoke run.

@@ -1,8 +1,9 @@
 """Files on disk to a validated set of manifests, or a `ManifestError` listing every problem at once.
 
-Steps (reconciler.loading): read the `*.yaml`/`*.yml` files under the given paths safely (regular files
+Steps (reconciler.loading): read the `*.yaml`/`*.yml`/`*.json` files under the given paths safely (regular files
 inside the roots only, size caps: `loading.files`); parse each (several documents per file, YAML 1.2,
-standard tags only, depth and alias limits, duplicate keys refused: `loading.yamldoc`); substitute
+standard tags only, depth and alias limits, duplicate keys refused: `loading.yamldoc`; JSON is read as the
+YAML 1.2 it is, one object or an array of them per file); substitute
 `${VAR}` from `--var` and the allowed environment (`reconciler.variables`); validate each document
 against its kind's model and every rule AWS documents (`loading.documents`, `reconciler.validation`);
 then duplicates, references and cycles across manifests. Every problem names `file:line:col`, the
@@ -11,8 +12,10 @@ document and the field path. Nothing here talks to AWS.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from reconciler.errors import ManifestError, Problem
 from reconciler.loading import documents, files, yamldoc
@@ -90,7 +93,7 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | Variables | None 
     if allow_empty and not manifests and not problems:
         pass
     elif not sources and not problems:
-        problems.append(Problem("no manifests (*.yaml, *.yml) found", file=", ".join(paths) or "."))
+        problems.append(Problem("no manifests (*.yaml, *.yml, *.json) found", file=", ".join(paths) or "."))
     elif sources and not manifests and not problems:
         problems.append(Problem("the files hold no manifest documents", file=", ".join(paths)))
     problems.extend(_duplicates(manifests))
@@ -113,6 +116,51 @@ def load(paths: Iterable[str], variables_: Mapping[str, str] | Variables | None 
     return ManifestSet(tuple(manifests), tuple(f.name for f in sources), tuple(_masked(warnings, hidden)), used)
 
 
+SAVED_PLAN_FORMAT = "reconciler-plan/v1"  # (savedplan.FORMAT: a saved plan kept beside the manifests is no manifest)
+
+
+def _roots(name: str, parsed: Iterable[tuple[int, yamldoc.Node | None]],
+           warnings: list[Problem]) -> Iterator[tuple[int, yamldoc.Node]]:
+    """The documents of a file. YAML: one per `---` section. JSON (the same documents, as many users keep task
+    definitions as JSON): one object, or an array of them; a JSON file that holds no manifest at all (no
+    `apiVersion`, e.g. a saved plan or another tool's file in the same directory) is skipped, with a warning
+    unless it is a saved plan."""
+    json_file = name.endswith(".json")
+    for index, root in parsed:
+        if root is None or (isinstance(root, yamldoc.Scalar) and root.value is None):
+            continue  # an empty document between `---` separators
+        if not json_file:
+            yield index, root
+            continue
+        items = root.items if isinstance(root, yamldoc.Sequence) else [root]
+        if not any(_key(item, "apiVersion") is not None for item in items):
+            if _key(root, "format") != SAVED_PLAN_FORMAT:
+                line, column = root.position
+                warnings.append(Problem("not a manifest (no apiVersion in it): skipped", file=name, line=line,
+                                        column=column))
+            continue
+        yield from enumerate(items)
+
+
+def _check_json(text: str) -> None:
+    """JSON syntax, strictly (YAML would read `{"kind": }` as a null kind): YamlError with the place."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise yamldoc.YamlError(f"invalid JSON: {exc.msg}", (exc.lineno, exc.colno)) from None
+    except RecursionError:
+        raise yamldoc.YamlError(f"invalid JSON: nested more than {yamldoc.MAX_DEPTH} levels deep") from None
+
+
+def _key(node: yamldoc.Node, key: str) -> Any:
+    """The scalar value of `key` in a mapping node (None when absent or not a scalar)."""
+    if isinstance(node, yamldoc.Mapping):
+        for k, v in node.pairs:
+            if k.value == key and isinstance(v, yamldoc.Scalar):
+                return v.value if v.value is not None else ""
+    return None
+
+
 def _load_file(source: files.SourceFile, substitute: yamldoc.Substitute, problems: list[Problem],
                warnings: list[Problem]) -> list[tuple[Manifest, yamldoc.Document]]:
     def variable(text: str) -> str:
@@ -124,9 +172,9 @@ def _load_file(source: files.SourceFile, substitute: yamldoc.Substitute, problem
     out: list[tuple[Manifest, yamldoc.Document]] = []
     try:
         text = yamldoc.decode(source.data)
-        for index, root in yamldoc.parse(text):
-            if root is None or (isinstance(root, yamldoc.Scalar) and root.value is None):
-                continue  # an empty document between `---` separators
+        if source.name.endswith(".json"):
+            _check_json(text)
+        for index, root in _roots(source.name, yamldoc.parse(text), warnings):
             doc = yamldoc.to_document(index, root, variable)
             manifest = documents.to_manifest(source.name, doc, problems, warnings)
             if manifest is not None:

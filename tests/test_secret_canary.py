@@ -2,10 +2,11 @@
 docker labels, a one-off Task's container override, a cluster tag, and a --var feeding a secret-named
 variable), run through the real CLI against a `reconciler sandbox` process behind a recording HTTP proxy:
 validate, plan (text, JSON, markdown, --out), apply (a saved plan, a change, a failing migration, an AWS
-error that echoes the request), status (text, JSON), bad input, and a `watch` process's logs and HTTP
-endpoints, all at --log-level debug. Every stdout, stderr, file written and HTTP body is searched for the
-canaries and for plain hashes of them: zero hits. The same run checks that a changed secret still shows as a
-change in every plan format, and that the tool never asks Secrets Manager or SSM for a value."""
+error that echoes the request), status (text, JSON), bad input, and a `watch` process's logs, HTTP endpoints,
+web page (and its live part) and the webhook notifications it posts, all at --log-level debug. Every stdout,
+stderr, file written and HTTP body is searched for the canaries and for plain hashes of them: zero hits. The
+same run checks that a changed secret still shows as a change in every plan format, and that the tool never
+asks Secrets Manager or SSM for a value."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 
 from .conftest import MANIFESTS
+from .receiver import Receiver
 from .sandbox_process import sandbox_process
 
 pytestmark = pytest.mark.server
@@ -264,7 +266,7 @@ spec:
     written = [(str(p), p.read_text(errors="replace")) for p in tmp_path.rglob("*")
                if p.is_file() and m not in p.parents and bad not in p.parents]
     assert any(name.endswith("saved.json") for name, _ in written)
-    assert len(run.outputs) >= 36  # 15 commands' stdout and stderr, the watcher's stderr, 5 HTTP bodies
+    assert len(run.outputs) >= 41  # 15 commands' stdout and stderr, the watcher's stderr, 8 HTTP bodies, webhooks
     hits = [(where, needle) for where, text in run.outputs + written for c in canaries for needle in needles(c)
             if needle in text]
     assert hits == []
@@ -273,10 +275,12 @@ spec:
 
 def watch(env: dict[str, str], tmp: Path, m: Path, canaries: list[str], run: Run) -> str:
     """A watch process: first pass, then an edit of the secrets; returns its stderr. HTTP bodies go to `run`."""
+    hooks, from_env = Receiver(), Receiver()
     argv = [CLI, "watch", str(m), "--listen", "127.0.0.1:0", "--resync", "1h", "--debounce", "0.2s",
-            "--log-level", "debug", "--log-format", "json", "--var", f"SESSION_VALUE={canaries[4]}-var"]
-    proc = subprocess.Popen(argv, env={**env, "TMPDIR": str(tmp)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+            "--log-level", "debug", "--log-format", "json", "--var", f"SESSION_VALUE={canaries[4]}-var",
+            "--notify", hooks.url + "/hook", "--ui-allow-sync"]
+    proc = subprocess.Popen(argv, env={**env, "TMPDIR": str(tmp), "RECONCILER_NOTIFY": from_env.url + "/env"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     assert proc.stderr is not None
     stderr = proc.stderr
@@ -297,7 +301,7 @@ def watch(env: dict[str, str], tmp: Path, m: Path, canaries: list[str], run: Run
         wait_for_passes(1)
         url = next(e["url"] for e in events() if e["event"] == "Serving")
         assert any(e["event"] == "Warning" for e in events())
-        for path in ("/status", "/metrics", "/healthz", "/readyz"):
+        for path in ("/status", "/metrics", "/healthz", "/readyz", "/", "/ui/live"):
             run.outputs.append((f"watch {path}", http(url + path)))
         # The edit, written at once (a new file moved into place): a new DB_PASSWORD.
         taskdef = m / "web-taskdef.yaml"
@@ -315,12 +319,19 @@ def watch(env: dict[str, str], tmp: Path, m: Path, canaries: list[str], run: Run
             time.sleep(0.2)
         run.outputs.append(("watch /status after the edit", status))
         wait_for_passes(2)
+        page = http(url + "/")
+        assert "(sensitive, changed)" in page  # the page shows the change, masked
+        run.outputs.append(("watch / after the edit", page))
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
         reader.join(10)
     finally:
         if proc.poll() is None:
             proc.kill()
+        hooks.close()
+        from_env.close()
+    assert "sync.applied" in hooks.types() and from_env.bodies() == hooks.bodies()
+    run.outputs += [(f"webhook {r.path}", r.raw.decode()) for r in hooks.received + from_env.received]
     return "".join(lines)
 
 

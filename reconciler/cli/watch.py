@@ -27,11 +27,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                        description="Reconcile at start, on every change of the manifests (debounced), and every "
                                    "--resync interval (correcting drift made outside git). Rollouts are checked "
                                    "between passes, failures back off per resource, a bad manifest changes "
-                                   "nothing until it is fixed. Serves /healthz, /readyz, /metrics and /status.",
+                                   "nothing until it is fixed. Serves a web page (/) and /healthz, /readyz, "
+                                   "/metrics and /status on --listen; --notify posts what a person must know.",
                        epilog="examples:\n  reconciler watch manifests/ --sandbox\n"
                               "  reconciler watch --git https://git.example/ops.git --path ecs/prod "
                               "--lock-table reconciler-locks\n  reconciler watch manifests/ --suspend   "
-                              "# report drift, change nothing")
+                              "# report drift, change nothing\n"
+                              "  reconciler watch --git https://github.com/acme/ops.git --notify-format slack "
+                              "--notify https://hooks.slack.com/services/... --github-status")
     p.add_argument("paths", nargs="*", metavar="PATH", help="manifest files or directories (or use --git)")
     arguments.variables(p)
     p.add_argument("--git", metavar="URL", default=None, help="follow this git repository instead of PATHs")
@@ -42,7 +45,28 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--resync", default="5m", metavar="DURATION",
                    help="full pass this often even without changes: finds and corrects drift (default 5m)")
     p.add_argument("--listen", default="127.0.0.1:9090", metavar="HOST:PORT",
-                   help="HTTP endpoint for /healthz /readyz /metrics /status (default 127.0.0.1:9090; port 0: any)")
+                   help="HTTP endpoint for the page (/) and /healthz /readyz /metrics /status (default "
+                        "127.0.0.1:9090; port 0: any)")
+    p.add_argument("--ui-allow-sync", action="store_true",
+                   help="show a Sync now button on the page (a POST with a CSRF token that wakes the loop); "
+                        "the page is read-only without it")
+    p.add_argument("--ui-url", metavar="URL", default=None,
+                   help="the page's address as people reach it, linked from notifications and commit statuses")
+    p.add_argument("--notify", action="append", default=[], metavar="URL",
+                   help="post a JSON event here on what a person must know (repeatable; also "
+                        "$RECONCILER_NOTIFY, comma-separated, to keep webhook secrets off the command line)")
+    p.add_argument("--notify-format", choices=["json", "slack"], default="json",
+                   help="json: the event as it is (default); slack: a Slack-compatible message {text, blocks}")
+    p.add_argument("--github-status", action="store_true",
+                   help="set a GitHub commit status (pending, success, failure, error) on each commit applied; "
+                        "needs --git and a token in $GITHUB_TOKEN")
+    p.add_argument("--github-repo", metavar="OWNER/REPO", default=None,
+                   help="the repository for --github-status (default: from the --git URL)")
+    p.add_argument("--github-api", metavar="URL", default=None,
+                   help="GitHub's API (default https://api.github.com, or https://HOST/api/v3 for a --git URL "
+                        "on another host: GitHub Enterprise)")
+    p.add_argument("--github-token-env", metavar="NAME", default="GITHUB_TOKEN",
+                   help="the environment variable holding the GitHub token (default GITHUB_TOKEN); never logged")
     p.add_argument("--suspend", action="store_true",
                    help="report drift but change nothing (one resource: annotation reconciler.io/suspend)")
     p.add_argument("--shard-by", choices=["cluster"], default=None,
@@ -51,6 +75,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--requeue", default="10s", metavar="DURATION", help=argparse.SUPPRESS)
     p.add_argument("--debounce", default="1.6s", metavar="DURATION", help=argparse.SUPPRESS)
     p.add_argument("--lease", default="30s", metavar="DURATION", help=argparse.SUPPRESS)
+    p.add_argument("--notify-backoff", default="1s", metavar="DURATION", help=argparse.SUPPRESS)
+    p.add_argument("--ui-poll", default="2s", metavar="DURATION", help=argparse.SUPPRESS)
     arguments.owner(p)
     arguments.prune(p)
     arguments.lock(p, default_timeout="forever")
@@ -60,7 +86,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
-    from reconciler.controller.http import ControllerState, parse_listen, serve
+    from reconciler.controller.http import ControllerState, UiSettings, parse_listen, serve
     from reconciler.controller.loop import Controller, WatchSettings
     from reconciler.controller.metrics import Metrics
     from reconciler.controller.sources import DirectorySource, GitSource
@@ -85,10 +111,18 @@ def run(args: argparse.Namespace) -> int:
         source = GitSource(args.git, args.branch, args.subpath, workdir, duration(args.interval, "--interval"))
     else:
         source = DirectorySource(args.paths, debounce_ms=int(duration(args.debounce, "--debounce") * 1000))
-    metrics, state = Metrics(), ControllerState()
-    server = serve(state, metrics, host, port)
+    metrics, state = Metrics(), ControllerState(source=source.describe())
+    sinks = notification_sinks(args)
+    ui = UiSettings(allow_sync=args.ui_allow_sync, poll_seconds=duration(args.ui_poll, "--ui-poll"))
+    server = serve(state, metrics, host, port, ui)
     log.get().info("Serving", url=f"http://{host}:{server.server_address[1]}",
-                   endpoints="/healthz /readyz /metrics /status")
+                   endpoints="/ /healthz /readyz /metrics /status", sync_button=args.ui_allow_sync)
+    notifier = None
+    if sinks:
+        from reconciler.controller.notify import Notifier
+
+        notifier = Notifier(sinks, metrics, base_delay=duration(args.notify_backoff, "--notify-backoff"))
+        log.get().info("Notifying", targets=[f"{s.name} {s.target}" for s in sinks])
     with aws(args) as conn:
         lock: Any = None
         shards = None
@@ -101,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
             lock.acquire(lock_timeout(args))
             install_fencing([conn.clients.ecs, conn.clients.ecr], lock)
             log.get().info("Holding the lock", lock=lock.name)
-        controller = Controller(source, conn, settings, metrics, state, shards=shards)
+        controller = Controller(source, conn, settings, metrics, state, shards=shards, notifier=notifier)
+        ui.wake = controller.wake.set
         if shards is not None:
             install_fencing([conn.clients.ecs, conn.clients.ecr], _ShardFence(controller))
 
@@ -123,9 +158,56 @@ def run(args: argparse.Namespace) -> int:
                 log.get().info("Stopping: the AWS call in flight finished", signal=received[0])
             if lock is not None:
                 lock.release()
+            if notifier is not None:
+                notifier.close()
             server.shutdown()
     log.get().info("Stopped")
     return EXIT_OK
+
+
+def notification_sinks(args: argparse.Namespace) -> list[Any]:
+    """The --notify webhooks and the GitHub commit statuses, checked before anything starts."""
+    import os
+    from urllib.parse import urlsplit
+
+    from reconciler.controller.sinks import GITHUB_REPO, GitHubStatusSink, WebhookSink, check_url, github_repo_from_git
+
+    urls = list(args.notify) + [u.strip() for u in os.environ.get("RECONCILER_NOTIFY", "").split(",") if u.strip()]
+    page_url = None
+    try:
+        if args.ui_url:
+            page_url = check_url(args.ui_url, "--ui-url")
+        for url in urls:
+            check_url(url, "--notify")
+    except ValueError as exc:
+        raise ReconcilerError(str(exc)) from exc
+    # A webhook URL is a secret (Slack's carry their token in the path): never logged whole.
+    log.remember(u for u in urls if urlsplit(u).path.strip("/") or urlsplit(u).query or "@" in urlsplit(u).netloc)
+    sinks: list[Any] = [WebhookSink(url, args.notify_format, page_url) for url in urls]
+    if args.github_status:
+        if not args.git:
+            raise ReconcilerError("--github-status needs --git: commit statuses are set on the commits it applies")
+        derived = github_repo_from_git(args.git)
+        repo = args.github_repo or (derived[1] if derived else None)
+        if not repo or not GITHUB_REPO.match(repo):
+            raise ReconcilerError("--github-status: name the repository with --github-repo OWNER/REPO (it could not "
+                                  "be read from the --git URL)")
+        api = args.github_api or (derived[0] if derived else "https://api.github.com")
+        try:
+            check_url(api, "--github-api")
+        except ValueError as exc:
+            raise ReconcilerError(str(exc)) from exc
+        token = os.environ.get(args.github_token_env, "").strip()
+        if not token:
+            raise ReconcilerError(f"--github-status needs a GitHub token in ${args.github_token_env} (one that may "
+                                  "write commit statuses: classic scope repo:status, or fine-grained 'Commit "
+                                  "statuses: write')")
+        log.remember([token])
+        context = "reconciler" if args.owner == "reconciler" else f"reconciler/{args.owner}"
+        sinks.append(GitHubStatusSink(api, repo, token, context, page_url))
+    elif args.github_repo or args.github_api:
+        raise ReconcilerError("--github-repo and --github-api go with --github-status")
+    return sinks
 
 
 class _ShardFence:

@@ -17,11 +17,15 @@ import structlog
 
 from reconciler import loader, log, pipeline
 from reconciler.controller.backoff import Backoff
-from reconciler.controller.http import ControllerState
+from reconciler.controller.live_rollouts import LiveRollouts
 from reconciler.controller.metrics import Metrics
+from reconciler.controller.notify import Notifier
 from reconciler.controller.shards import all_shards, shard_of_key
 from reconciler.controller.sources import Snapshot, SourceError
+from reconciler.controller.state import ControllerState
+from reconciler.controller.transitions import Transitions, unreachable
 from reconciler.errors import AwsError, ManifestError, ReconcilerError
+from reconciler.model.keys import Kind
 from reconciler.model.manifest import SUSPEND_ANNOTATION
 from reconciler.model.plan import Plan, ResourceChange
 from reconciler.planning import render
@@ -31,6 +35,7 @@ from reconciler.status import statuses
 from reconciler.variables import Variables
 
 COMMIT_TAG = "reconciler:git-commit"
+FIELDS_PER_ROW = 50  # the field diff published per out-of-sync resource
 
 
 class Source(Protocol):
@@ -71,7 +76,8 @@ class WatchSettings:
 class Controller:
     def __init__(self, source: Source, conn: pipeline.Connection, settings: WatchSettings,
                  metrics: Metrics | None = None, state: ControllerState | None = None,
-                 shards: Shards | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 shards: Shards | None = None, clock: Callable[[], float] = time.monotonic,
+                 notifier: Notifier | None = None) -> None:
         self.source = source
         self.conn = conn
         self.settings = settings
@@ -80,7 +86,12 @@ class Controller:
         self.shards = shards
         self.clock = clock
         self.backoff = Backoff(clock=clock)
-        self.watcher = RolloutWatcher(conn.ecs)
+        self.live = LiveRollouts(self.state)  # rollouts' live counts, published as they are polled
+        self.watcher = RolloutWatcher(conn.ecs, self.live)
+        self.transitions = Transitions(source.describe())  # what notifications and the page's activity say
+        self.notifier = notifier
+        self.failures: dict[str, str] = {}  # resource -> why its last apply or rollout failed (until one works)
+        self.apply_failed: set[str] = set()  # resources whose last apply failed (retried after a backoff)
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.passes = 0
@@ -119,7 +130,8 @@ class Controller:
                     break
                 if woke:
                     self.wake.clear()
-                    reason = "change"
+                    # The page's "sync now" only wakes the loop (a request made during a pass gets one more).
+                    reason = "ui" if self.state.sync_requested else "change"
                     break
                 if self.clock() >= next_resync:
                     reason = "resync"
@@ -146,6 +158,8 @@ class Controller:
         structlog.contextvars.bind_contextvars(pass_id=f"{self.passes}-{uuid.uuid4().hex[:6]}", trigger=reason)
         summary: dict[str, Any] = {"trigger": reason, "startedAt": time.time()}
         calls_before, attempts_before = self.conn.clients.calls.snapshot()
+        self.state.pass_running = True
+        self.state.sync_requested = False  # this pass answers any "sync now" made before it started
         try:
             summary |= self._pass(reason)
             result = "error" if summary.get("errors") else "success"
@@ -160,6 +174,8 @@ class Controller:
             log.get().error("Pass failed", error=str(exc))
             self.metrics.errors.labels(stage="source" if isinstance(exc, SourceError) else "plan").inc()
             summary |= {"errors": [str(exc)]}
+            if unreachable(exc):
+                summary |= {"awsReachable": False, "awsUnreachable": str(exc)}
             result = "error"
         except ReconcilerError as exc:
             log.get().error("Pass failed", error=str(exc))
@@ -182,8 +198,16 @@ class Controller:
         if result == "success":
             self.metrics.last_success.set(time.time())
         self.state.last_pass = log.masker().value(summary)
+        self.state.pass_running = False
         self.state.ready = True
         self.metrics.ready.set(1)
+        failing = [log.redact(f"{k}: {self.failures[k]}") for k in sorted(self.apply_failed) if k in self.failures]
+        try:
+            self._announce(self.transitions.after_pass(self.state.last_pass, self.state.resources,
+                                                       revision=self.state.revision, failing=failing,
+                                                       corrected=bool(summary.get("driftCorrected"))))
+        except Exception as exc:  # telling people must never stop the controller
+            log.get().exception("Could not announce the pass", error=repr(exc))
         log.get().info("Pass done", result=result, seconds=round(duration, 2), changes=summary.get("applied", 0))
         structlog.contextvars.clear_contextvars()
         return summary
@@ -199,6 +223,9 @@ class Controller:
         log.remember(v for k, v in (given.given if isinstance(given, Variables) else given).items()
                      if masker.secret(k))
         manifests = loader.load(snapshot.paths, self.settings.variables, allow_empty=self.settings.allow_empty)
+        known = {str(m.key) for m in manifests.manifests}  # a failure of what left git is no longer news
+        self.failures = {k: v for k, v in self.failures.items() if k in known}
+        self.apply_failed &= known
         log.remember(secret_values(manifests.manifests, masker))
         held_shards = self._refresh_shards(manifests)
         if self.watcher.pending:
@@ -209,7 +236,7 @@ class Controller:
         self.metrics.drifted.set(len(drift))
         self._log_warnings(list(plan.warnings))  # (they include what loading found, e.g. unknown annotations)
         # What this pass found to change, field by field and masked (what a web page shows of the last pass).
-        out: dict[str, Any] = {"planned": len(drift), "changes": [
+        out: dict[str, Any] = {"awsReachable": True, "planned": len(drift), "changes": [
             render.change_item(c) for c in log.masker().plan(replace(plan, changes=tuple(drift))).changes]}
         if plan.errors:
             for error in plan.errors:
@@ -229,11 +256,16 @@ class Controller:
         applied = pipeline.apply(gated, live, manifests, self.conn, self.settings.options.owner,
                                  rollout_timeout=self.settings.rollout_timeout,
                                  poll_seconds=self.settings.poll_seconds, should_stop=self.stop.is_set,
-                                 extra_tags=extra)
+                                 extra_tags=extra, reporter=self.live)
         done = failed = 0
+        changed: list[str] = []
+        failures: list[str] = []
         for outcome in applied.result.outcomes:
             if outcome.status == "applied":
                 done += 1
+                changed.append(str(outcome.key))
+                self.failures.pop(str(outcome.key), None)
+                self.apply_failed.discard(str(outcome.key))
                 self.backoff.forget(outcome.key)
                 log.get().info("Applied", resource=str(outcome.key), detail=outcome.message)
             elif outcome.status in ("held", "skipped"):
@@ -241,19 +273,25 @@ class Controller:
                                reason=outcome.message)
             elif outcome.status == "failed":
                 failed += 1
+                failures.append(f"{outcome.key}: {outcome.message}")
+                self.failures[str(outcome.key)] = outcome.message
+                self.apply_failed.add(str(outcome.key))
                 delay = self.backoff.failure(outcome.key)
                 self.metrics.errors.labels(stage="apply").inc()
                 log.get().error("Apply failed; backing off", resource=str(outcome.key), error=outcome.message,
                                 retry_in_seconds=round(delay, 1))
-        if reason in ("resync", "backoff", "requeue") and snapshot.revision == self.applied_revision:
+        corrected = reason in ("resync", "backoff", "requeue", "ui") and snapshot.revision == self.applied_revision
+        if corrected:
             self.metrics.corrections.inc(done)
         self.applied_revision = snapshot.revision
         for target in applied.rollouts:
             self.watcher.add(target)
+        self.live.follow(list(applied.rollouts))  # listed before the rows say what they started
         self._handle_rollouts(list(applied.waited))
         after, live_after = pipeline.plan(manifests, self.conn, self.settings.options)
         self._record_status(manifests, self._mine(after, manifests, held_shards), live_after)
-        return out | {"applied": done, "failed": failed, **({"errors": ["apply failed"]} if failed else {})}
+        return out | {"applied": done, "failed": failed, "appliedResources": changed,
+                      "driftCorrected": corrected and done > 0, **({"errors": failures} if failed else {})}
 
     # --- helpers ----------------------------------------------------------------------------------
     def _log_warnings(self, warnings: list[str]) -> None:
@@ -323,19 +361,64 @@ class Controller:
             self._handle_rollouts(self.watcher.poll())
         except AwsError as exc:
             log.get().warning("Could not check rollouts", error=str(exc))
+        self.live.forget(set(self.watcher.tracking))
 
     def _handle_rollouts(self, results: list[RolloutResult]) -> None:
+        events: list[dict[str, Any]] = []
         for result in results:
             if result.key in self.held_for_rollout:
                 self.held_for_rollout.discard(result.key)
                 self.requeue_pass = True
             if result.ok:
+                self.failures.pop(str(result.key), None)
+                self.apply_failed.discard(str(result.key))
                 log.get().info("Rolled out", resource=str(result.key), detail=result.message)
             else:
+                self.failures[str(result.key)] = result.message
                 self.metrics.errors.labels(stage="rollout").inc()
                 log.get().error("Rollout failed", resource=str(result.key), reason=result.message)
+            try:
+                self.live.settled(result)
+                events += self.transitions.rollout_settled(result, self.state.revision)
+            except Exception as exc:  # telling people must never stop the controller
+                log.get().exception("Could not announce the rollout", error=repr(exc))
+        if results:
+            self._announce(events)
+
+    def _announce(self, events: list[dict[str, Any]]) -> None:
+        """Publish what changed: the page's activity, the notifications, the commit's status."""
+        try:
+            events = log.masker().value(events)
+            self.state.record(events)
+            status = self.transitions.commit_status([str(k) for k in self.watcher.pending])
+            if self.notifier is None:
+                return
+            for item in events:
+                self.notifier.event(item)
+            if status is not None:
+                self.notifier.commit_status(status)
+        except Exception as exc:  # telling people must never stop the controller
+            log.get().exception("Could not announce", error=repr(exc))
 
     def _record_status(self, manifests: loader.ManifestSet, plan: Plan, live: Any) -> None:
-        rows = statuses(manifests, plan, live, log.masker())
+        masker = log.masker()
+        rows = statuses(manifests, plan, live, masker)
         self.metrics.record_statuses(rows)
-        self.state.resources = [r.as_dict() for r in rows]
+        by_name = {str(m.key): m for m in manifests.manifests}
+        diffs = {str(c.key): [{"path": f.path, "before": f.before, "after": f.after}
+                              for f in masker.change(c).fields[:FIELDS_PER_ROW]]
+                 for c in plan.changes if c.is_change and c.fields}
+        published = []
+        for row in rows:
+            item = row.as_dict()
+            key = f"{row.kind}/{row.name}"
+            m = by_name.get(key)
+            if m is not None and m.kind in (Kind.SERVICE, Kind.TASK, Kind.CLUSTER):
+                item["cluster"] = m.name if m.kind is Kind.CLUSTER else m.cluster
+            if key in diffs and row.sync != "in-sync":
+                item["fields"] = diffs[key]
+            if key in self.failures:
+                item["failure"] = masker.text(self.failures[key])
+            published.append(item)
+        self.state.resources = published
+        self.live.publish()  # rollouts not polled yet show the counts this pass read

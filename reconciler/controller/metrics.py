@@ -29,6 +29,13 @@ class Metrics:
         self.last_success = Gauge("reconciler_last_successful_pass_timestamp_seconds",
                                   "Unix time of the last pass that ended without errors", registry=r)
         self.ready = Gauge("reconciler_ready", "1 once the first pass is done", registry=r)
+        self.notifications = Counter("reconciler_notifications",
+                                     "Notification deliveries, by sink (webhook, slack, github) and result "
+                                     "(delivered, retried, failed, dropped)", ["sink", "result"], registry=r)
+        self.notifications_queued = Gauge("reconciler_notifications_queued",
+                                          "Notifications waiting to be delivered", registry=r)
+        self.ui_syncs = Counter("reconciler_ui_sync_requests", "Passes requested with the page's Sync now button",
+                                registry=r)
 
     def record_statuses(self, rows: list[ResourceStatus]) -> None:
         counts = {(s, h): 0 for s in SYNC_STATES for h in HEALTH_STATES}

@@ -7,8 +7,9 @@
   a dangling one and a loop are errors, as is a symlinked directory outside the root.
 - Every read is capped while reading (not only by the size `stat` reports): `MAX_FILE_BYTES` per file,
   `MAX_TOTAL_BYTES` for the whole set, and at most `MAX_FILES` files.
-- Hidden files and directories (`.name`) are skipped, as are `SKIP_DIRS`; names with control characters
-  are refused; names are shown with anything unprintable escaped.
+- Hidden files and directories (`.name`) are skipped, as are `SKIP_DIRS` and JSON Schemas (`*.schema.json`,
+  what `reconciler schema` writes for editors); names with control characters are refused; names are shown
+  with anything unprintable escaped.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5000
 SKIP_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__"})
-SUFFIXES = (".yaml", ".yml")
+SUFFIXES = (".yaml", ".yml", ".json")
+SKIP_SUFFIXES = (".schema.json",)
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
@@ -95,7 +97,7 @@ class _Reader:
             for entry in entries:
                 if self.full:
                     return
-                if entry.name.startswith(".") or entry.name in SKIP_DIRS:
+                if entry.name.startswith(".") or entry.name in SKIP_DIRS or entry.name.endswith(SKIP_SUFFIXES):
                     continue
                 entry_name = os.path.join(name, entry.name)
                 if entry.is_symlink():
@@ -206,7 +208,7 @@ def _oserror(exc: OSError) -> str:
 
 
 def read_tree(paths: Iterable[str]) -> tuple[list[SourceFile], list[Problem]]:
-    """Every `*.yaml`/`*.yml` under `paths` (files or directories), read safely, in a stable order. When a
+    """Every `*.yaml`/`*.yml`/`*.json` under `paths` (files or directories), read safely, in a stable order. When a
     limit on the whole set was hit, no file is returned: the set is refused as a whole, without parsing."""
     reader = _Reader()
     for raw in paths:

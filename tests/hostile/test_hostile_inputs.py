@@ -34,6 +34,6 @@ def test_hostile_input_is_refused_offline(case: Case, tmp_path: Path, recorder: 
 def test_the_catalogue_is_large_and_covers_every_category() -> None:
     """At least 40 hostile inputs, in every category (see cases.py for the categories)."""
     categories = Counter(case.id.split("-")[0] for case in CASES)
-    assert len(CASES) >= 90  # docs/reliability-input.md counts them
+    assert len(CASES) >= 90  # docs/reliability.md (section 5) counts them
     assert set(categories) == {"F", "E", "Y", "C", "X", "L", "R", "S"}
     assert len({case.id for case in CASES}) == len(CASES)

@@ -118,7 +118,8 @@ def test_describe_task_definition_json_plans_no_change(sandbox: dict[str, str], 
     assert written["spec"] == {"containerDefinitions": [{"name": "app", "image": "nginx:1.27", "memory": 256,
                                                          "portMappings": [{"containerPort": 80}]}],
                                "tags": [{"key": "team", "value": "web"}]}
-    # (the loader reads YAML: the same document as YAML plans no change against its revision)
+    # JSON manifests are read as they are: plan on the JSON output shows no change against its revision.
+    assert run(sandbox, "reconciler", "plan", str(tmp_path / "as-json"), "--detailed-exitcode").returncode == 0
     out = tmp_path / "out"
     ok(run(sandbox, "reconciler", "import", "--task-definition", str(tmp_path / "cli-json.json"), "-o", str(out)))
     assert run(sandbox, "reconciler", "plan", str(out), "--detailed-exitcode").returncode == 0

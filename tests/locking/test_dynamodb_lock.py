@@ -113,14 +113,25 @@ def test_paused_holder_learns_of_the_takeover_at_its_next_renewal(ddb: Any, tabl
     second.release()
 
 
-def test_renewal_keeps_a_short_lease_alive(ddb: Any, table: str) -> None:
-    """With a 1 s lease renewed in the background, the lock stays ours across several lease periods."""
-    holder = dynamodb_lock(ddb, table, KEY, "holder", timeout=0, lease_seconds=1.0, renew_every=0.2)
-    other = dynamodb_lock(ddb, table, KEY, "other", timeout=0, lease_seconds=1.0)
+def test_renewal_keeps_a_short_lease_alive(ddb: Any, table: str, clock: FakeClock) -> None:
+    """With a 30 s lease renewed in the background, the lock stays ours across several lease periods. Time is the
+    test's clock (a real 1 s lease flaked when a loaded machine delayed the renewal thread): each step moves it
+    20 s and waits until the renewal thread has written a lease past the new time."""
+    holder = dynamodb_lock(ddb, table, KEY, "holder", timeout=0, lease_seconds=30, renew_every=0.02, clock=clock)
+    other = dynamodb_lock(ddb, table, KEY, "other", timeout=0, lease_seconds=30, clock=clock)
     holder.acquire(0)
+
+    def expires_at() -> float:
+        item = ddb.get_item(TableName=table, Key={"lock_id": {"S": KEY}}, ConsistentRead=True)["Item"]
+        return float(item["expires_at"]["N"])
+
     try:
-        for _ in range(4):
-            time.sleep(0.5)
+        for _ in range(4):  # 80 s in all: without renewal the 30 s lease would be free after the second step
+            clock.advance(20)
+            deadline = time.monotonic() + 60  # a bound for a loaded machine, not a speed target
+            while expires_at() <= clock() + 20:
+                assert time.monotonic() < deadline, "the renewal thread did not renew the lease"
+                time.sleep(0.02)
             holder.check()
             with pytest.raises(LockHeldError):
                 other.acquire(0)
