@@ -18,8 +18,8 @@ REGION = "us-east-1"
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Never reach real AWS from a test: dummy credentials, no profile, no configured endpoint. Local writer
-    locks and the task definition cache live in the test's own directories: in-process applies of tests running in parallel against their own
-    in-process moto share one endpoint name, so they must not share one lock file."""
+    locks and the task definition cache live in the test's own directories: in-process applies of tests running
+    in parallel against their own in-process moto share one endpoint name, so they must not share one lock file."""
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name, raising=False)
