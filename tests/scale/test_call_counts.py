@@ -51,6 +51,17 @@ def test_a_warm_no_op_plan_makes_exactly_the_floor_of_calls(aws: Any, tmp_path: 
     assert sum(warm.values()) == 12 + 1 + 2
 
 
+def test_clusters_are_described_a_hundred_at_a_time(aws: Any, tmp_path: Path) -> None:
+    """ceil(C/100) DescribeClusters: 101 clusters (a service each) cost two, and the services one each."""
+    m = [str(write(tmp_path / "m", services=101, clusters=101))]
+    apply_all(aws, m)
+    calls_of(aws, m)
+    plan, warm = calls_of(aws, m)
+    assert not plan.has_changes
+    assert ecs_reads(warm) == floor(101, 101, revisions=101)
+    assert warm["DescribeClusters"] == 2 and warm["DescribeServices"] == 101
+
+
 def test_the_cache_directory_makes_the_next_run_warm(aws: Any, tmp_path: Path) -> None:
     m = [str(write(tmp_path / "m", services=12, clusters=2))]
     apply_all(aws, m)
