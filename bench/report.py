@@ -69,7 +69,8 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("watch"):
         w = results["watch"]
         lines += [f"### 4. watch over {w['services']} services, {w['passes']} resync passes", "",
-                  f"Resident memory: {w['rssMiB']} MiB (growth {w['growthPercent']}%); a pass: median "
+                  f"Resident memory: {w['rssMiB']} MiB (growth {w['growthPercent']}%); the same watch over 20 "
+                  f"services: {w.get('rssMiBAt20Services')} MiB at pass 10; a pass: median "
                   f"{w['passSeconds']['median']} s, at most {w['passSeconds']['max']} s.", ""]
     lines += ["### Targets", "", *targets(results), ""]
     return "\n".join(lines)

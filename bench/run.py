@@ -9,16 +9,19 @@
    `register-task-definition`, `update-service`, `wait services-stable` per service), each through a proxy that
    counts its requests;
 3. loading and validating 1,000 manifests (in-process, and `reconciler validate`);
-4. `watch` over 1,000 services for 200 resync passes: resident memory at pass 10 and pass 200;
+4. `watch` over 1,000 services for `--watch-passes` resync passes (default 100: a pass over 1,000 services takes
+   seconds on 2 cores): resident memory at pass 10 and at the last pass, and the same watch over 20 services;
 5. `bench/import_scale.py` (reconciler import), as it was.
 
-(1) and (2) run on a sandbox without latency or throttling, with `--aws-latency 40ms`, and with
-`--aws-latency 40ms --aws-throttling`. Results: bench/results.json, and the table in bench/README.md (between its
-`results` markers; a `--quick` run or another `--out` writes the table beside the JSON instead).
+(1) runs on a sandbox without latency or throttling, with `--aws-latency 40ms`, and with
+`--aws-latency 40ms --aws-throttling`; (2) without, and with `--aws-latency 40ms --aws-throttling`
+(`--rollout-configs`: the peers take minutes each). Results: bench/results.json, and the table in bench/README.md
+(between its `results` markers; a `--quick` run or another `--out` writes the table beside the JSON instead).
 
     .venv/bin/python bench/run.py [--quick] [--only plan,rollout,load,watch,import]
 
-`--quick`: N = 100 and 300, 30 watch passes, one sandbox configuration (a smoke run of a few minutes).
+`--quick`: N = 100 and 300, 30 watch passes, the sandbox without latency only (a smoke run: about 15 minutes, most
+of it the AWS CLI's 15-second waiter). The whole run takes about 45 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -175,7 +178,18 @@ def watch_memory(sb: tools.Sandbox, work: Path, passes: int) -> dict[str, Any]:
     finally:
         watcher.stop()
     first, final = memory["pass10"], memory[f"pass{passes}"]
+    # The same controller over the 20 services of the rollout: what any watch costs before its first service.
+    small = tools.Watcher([str(work / "rollout-setup"), "--resync", "0.5s", "--cache-dir", str(work / "cache-small")],
+                          sb.env())
+    try:
+        for _ in range(10):
+            small.next_pass()
+        baseline = round(tools.rss_mib(small.process.pid), 1)
+    finally:
+        small.stop()
+    print(f"    watch over {ROLLOUT_SERVICES} services, pass 10: {baseline} MiB", flush=True)
     return {"services": ACCOUNT_SERVICES, "passes": passes, "rssMiB": memory,
+            "rssMiBAt20Services": baseline,
             "growthPercent": round(100 * (final - first) / first, 1),
             "passSeconds": {"median": round(statistics.median(seconds), 2), "max": round(max(seconds), 2)}}
 
@@ -189,6 +203,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="plan,rollout,load,watch,import")
+    parser.add_argument("--watch-passes", type=int, default=None, help="default 100 (--quick: 30)")
+    parser.add_argument("--rollout-configs", default="none,latency+throttling",
+                        help="the sandbox configurations the rollout benchmark runs in (it takes ~8 minutes each)")
     parser.add_argument("--configs", default=None, help="comma-separated: none, latency, latency+throttling")
     parser.add_argument("--out", default=None, help="default bench/results.json (--quick: bench/results-quick.json)")
     args = parser.parse_args()
@@ -196,7 +213,7 @@ def main() -> int:
     only = set(args.only.split(","))
     sizes = [100, 300] if args.quick else [100, 300, 1000]
     configs = args.configs.split(",") if args.configs else (["none"] if args.quick else list(CONFIGS))
-    passes = 30 if args.quick else 200
+    passes = args.watch_passes or (30 if args.quick else 100)
     results: dict[str, Any] = {"machine": tools.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                                "quick": args.quick, "plan": {}, "rollout": {}}
     with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp:
@@ -215,7 +232,7 @@ def main() -> int:
                 setup_account(sb, work)
                 if "plan" in only:
                     results["plan"][name] = plan_benchmark(sb, work, sizes, "--aws-throttling" in CONFIGS[name])
-                if "rollout" in only:
+                if "rollout" in only and name in args.rollout_configs.split(","):
                     results["rollout"][name] = rollout_benchmark(sb, work)
                 if "watch" in only and name == "none":
                     results["watch"] = watch_memory(sb, work, passes)
