@@ -35,7 +35,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [f"Measured {results['started']} on {m['cpus']} CPUs ({m['cpu']}), {m['memoryMiB']} MiB, Python "
              f"{m['python']}; load average {', '.join(f'{x:.1f}' for x in m['loadAverage'])} at the start, "
              f"{', '.join(f'{x:.1f}' for x in m.get('loadAverageAtEnd', m['loadAverage']))} at the end"
-             f"{' (quick run)' if results.get('quick') else ''}.", ""]
+             f"{' (quick run)' if results.get('quick') else ''}; "
+             f"{', '.join(f'{k} {v}' for k, v in m.get('versions', {}).items())}.", ""]
     if results.get("plan"):
         lines += ["### 1. No-op plan (account of 1,000 services; the plan covers the first N)", "",
                   "| sandbox | N | cold: s | cold: calls | warm: s | warm: calls (floor + list pages) | "
@@ -69,7 +70,9 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("watch"):
         w = results["watch"]
         lines += [f"### 4. watch over {w['services']} services, {w['passes']} resync passes", "",
-                  f"Resident memory: {w['rssMiB']} MiB (growth {w['growthPercent']}%); the same watch over 20 "
+                  "Resident memory: " + ", ".join(f"{v} MiB at pass {k.removeprefix('pass')}" for k, v in
+                                                  w["rssMiB"].items()) +
+                  f" (growth {w['growthPercent']}%); the same watch over 20 "
                   f"services: {w.get('rssMiBAt20Services')} MiB at pass 10; a pass: median "
                   f"{w['passSeconds']['median']} s, at most {w['passSeconds']['max']} s.", ""]
     lines += ["### Targets", "", *targets(results), ""]
@@ -129,3 +132,12 @@ def targets(results: dict[str, Any]) -> list[str]:
         out.append(f"| watch memory flat (+-10%) from pass 10 to {w['passes']} | {w['growthPercent']}% | "
                    f"{_ok(abs(w['growthPercent']) <= 10)} |")
     return out
+
+
+if __name__ == "__main__":  # the table of bench/README.md again, from bench/results.json
+    import json
+    import sys
+
+    here = Path(__file__).resolve().parent
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else here / "results.json"
+    splice(here / "README.md", markdown(json.loads(source.read_text())))

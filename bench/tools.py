@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -241,4 +242,5 @@ def machine() -> dict[str, Any]:
     memory = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
                    if line.startswith("MemTotal:")), 0)
     return {"cpus": os.cpu_count(), "cpu": model, "memoryMiB": memory, "python": sys.version.split()[0],
-            "loadAverage": os.getloadavg()}
+            "loadAverage": os.getloadavg(),
+            "versions": {name: version(name) for name in ("moto", "boto3", "botocore", "ecs-deploy", "awscli")}}
