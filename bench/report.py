@@ -74,7 +74,8 @@ def markdown(results: dict[str, Any]) -> str:
                                                   w["rssMiB"].items()) +
                   f" (growth {w['growthPercent']}%); the same watch over 20 "
                   f"services: {w.get('rssMiBAt20Services')} MiB at pass 10; a pass: median "
-                  f"{w['passSeconds']['median']} s, at most {w['passSeconds']['max']} s.", ""]
+                  f"{w['passSeconds']['median']} s, at most {w['passSeconds']['max']} s."
+                  + (f" Measured {w['measured']}: {w['note']}." if w.get("note") else ""), ""]
     lines += ["### Targets", "", *targets(results), ""]
     return "\n".join(lines)
 
