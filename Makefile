@@ -50,6 +50,7 @@ clean:
 screenshots: $(STAMP) browser-deps
 	bash scripts/screenshots.sh
 
-# Speed and memory of planning at scale (not part of `make test`: benchmarks never gate on time).
+# Every benchmark of issue 9 against sandbox processes (bench/README.md; many minutes; not part of `make test`:
+# benchmarks never gate on time). `make bench BENCH_ARGS=--quick` for a smoke run.
 bench: $(STAMP)
-	$(BIN)/python bench/plan_scale.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

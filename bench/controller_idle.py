@@ -44,7 +44,7 @@ def main(services: int, passes: int) -> str:
         seed_sandbox(None, "us-east-1")
         documents = [CLUSTER, TASKDEF] + [SERVICE.format(i=i) for i in range(services)]
         Path(tmp, "all.yaml").write_text("---\n".join(documents))
-        conn = pipeline.connect(AwsSettings(region="us-east-1"))
+        conn = pipeline.connect(AwsSettings(region="us-east-1", rate_share=None))  # moto does not throttle
         controller = Controller(DirectorySource([tmp]), conn, WatchSettings(options=pipeline.PlanOptions(),
                                                                             poll_seconds=0.01))
         first = controller.reconcile_once("start")

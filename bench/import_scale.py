@@ -48,7 +48,7 @@ def live_import(n: int) -> str:
     install_ecs_fixes()
     with mock_aws():
         seed_sandbox(None, "us-east-1")
-        conn = pipeline.connect(AwsSettings(region="us-east-1"))
+        conn = pipeline.connect(AwsSettings(region="us-east-1", rate_share=None))  # moto does not throttle
         ecs = conn.clients.ecs
         ecs.create_cluster(clusterName="bench")
         for i in range(n):

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from reconciler import log
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.executor import apply_plan
 from reconciler.aws.autoscaling import AutoScalingApi
@@ -20,9 +23,12 @@ from reconciler.aws.iam import IamApi
 from reconciler.aws.lookups import Lookups
 from reconciler.errors import SandboxError
 from reconciler.live import read_live
+from reconciler.live.cache import DiskCache, RevisionCache, is_aws_endpoint
+from reconciler.live.task_definitions import refresh_tags
 from reconciler.loader import ManifestSet
+from reconciler.model.keys import Kind
 from reconciler.model.live import LiveState
-from reconciler.model.plan import ApplyResult, Outcome, Plan
+from reconciler.model.plan import Action, ApplyResult, Outcome, Plan
 from reconciler.model.sensitive import DEFAULT_PATTERNS
 from reconciler.planning.mask import plain_secret_warnings
 from reconciler.planning.planner import build_plan
@@ -37,6 +43,8 @@ class Connection:
     clients: Clients
     ecs: EcsApi
     ecr: EcrApi
+    cache: RevisionCache = field(default_factory=RevisionCache)  # task definition revisions already read
+    disk: DiskCache | None = None  # where `cache` is loaded from and saved to (None: memory only)
     # EC2 capacity: clients made on first use (a plan without these kinds never makes them).
     iam: IamApi = field(init=False)
     ec2: Ec2Api = field(init=False)
@@ -52,9 +60,30 @@ class Connection:
         return CapacityApis(self.ecs, self.iam, self.ec2, self.autoscaling, self.clients.region)
 
 
-def connect(settings: AwsSettings) -> Connection:
+def connect(settings: AwsSettings, cache_dir: Path | None = None) -> Connection:
+    """Clients for `settings`; with `cache_dir`, the task definition cache of this endpoint and region is loaded
+    from there (and `save_cache` writes it back)."""
     clients = make_clients(settings)
-    return Connection(clients, EcsApi(clients.ecs), EcrApi(clients.ecr))
+    cache = RevisionCache(aws_endpoint=is_aws_endpoint(clients.endpoint))
+    clients.ecs.meta.events.register("before-parameter-build.ecs.TagResource", partial(_tags_changed, cache))
+    clients.ecs.meta.events.register("before-parameter-build.ecs.UntagResource", partial(_tags_changed, cache))
+    disk = DiskCache(cache_dir, clients.endpoint, clients.region) if cache_dir is not None else None
+    if disk is not None:
+        disk.load(cache, log.get().debug)
+    return Connection(clients, EcsApi(clients.ecs), EcrApi(clients.ecr), cache, disk)
+
+
+def _tags_changed(cache: RevisionCache, params: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """A revision is being retagged (by us): what the cache knows of its tags is no longer current."""
+    arn = str((params or {}).get("resourceArn", ""))
+    if ":task-definition/" in arn:
+        cache.forget_tags(arn)
+
+
+def save_cache(conn: Connection) -> None:
+    """Write the task definition cache to its directory, if it learnt something since it was last written."""
+    if conn.disk is not None and conn.cache.dirty:
+        conn.disk.save(conn.cache, log.get().debug)
 
 
 SANDBOX_INSTALL = "pip install 'reconciler[sandbox]'"
@@ -111,10 +140,22 @@ class PlanOptions:
 
 
 def plan(manifests: ManifestSet, conn: Connection, options: PlanOptions) -> tuple[Plan, LiveState]:
+    conn.cache.patterns = options.sensitive_patterns  # (what may not be written to the cache's file)
     live = read_live(manifests, conn.ecs, conn.ecr, owner=options.owner if options.prune else None,
-                     lookups=Lookups(conn.clients), capacity_apis=conn.capacity)
-    built = build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
-                       retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
+                     lookups=Lookups(conn.clients), capacity_apis=conn.capacity, cache=conn.cache)
+
+    def planned() -> Plan:
+        return build_plan(manifests, live, owner=options.owner, adopt=options.adopt,
+                          retry_failed=options.retry_failed, keep_revisions=options.keep_revisions)
+
+    built = planned()
+    # Tags known from a recent read only show that nothing changed: a change is planned from tags read now.
+    stale = sorted({c.arn for c in built.changes if c.key.kind is Kind.TASK_DEFINITION and c.arn is not None
+                    and c.action is not Action.NOOP and c.arn in live.cached_tags})
+    if stale:
+        refresh_tags(live, stale, conn.ecs, conn.cache)
+        built = planned()
+    save_cache(conn)
     secrets = plain_secret_warnings(manifests.manifests, options.sensitive_patterns)
     loading = [w.render() for w in manifests.warnings]  # what loading found worth knowing (an unknown annotation)
     return replace(built, warnings=(*loading, *secrets, *built.warnings)), live

@@ -19,8 +19,8 @@ REGION = "us-east-1"
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Never reach real AWS from a test: dummy credentials, no profile, no configured endpoint. Local writer
-    locks live in the test's own directory: in-process applies of tests running in parallel against their own
-    in-process moto share one endpoint name, so they must not share one lock file."""
+    locks and the task definition cache live in the test's own directories: in-process applies of tests running
+    in parallel against their own in-process moto share one endpoint name, so they must not share one lock file."""
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name, raising=False)
@@ -32,6 +32,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFa
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     runtime = tmp_path_factory.mktemp("locks")  # (beside the test's tmp_path, never inside it)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    # The task definition cache of CLI runs (reconciler.live.cache): the test's own, never the user's.
+    monkeypatch.delenv("RECONCILER_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture
@@ -49,6 +52,7 @@ def aws(aws_env: None) -> Iterator[object]:
     try:
         with mock_aws():
             seed_sandbox(None, REGION)
-            yield pipeline.connect(AwsSettings(region=REGION))
+            # moto in-process does not throttle: no client-side rate limit (tests/scale covers the limiter).
+            yield pipeline.connect(AwsSettings(region=REGION, rate_share=None))
     finally:
         set_pace(pace)

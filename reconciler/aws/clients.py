@@ -17,6 +17,7 @@ from botocore.config import Config
 
 from reconciler import __version__
 from reconciler.aws.errors import ambiguous_exception, ambiguous_status
+from reconciler.aws.ratelimit import DEFAULT_SHARE, RateLimiter
 from reconciler.errors import ReconcilerError
 
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck")
@@ -34,6 +35,8 @@ class AwsSettings:
     endpoint_url: str | None = None  # explicit endpoint (the sandbox); otherwise AWS_ENDPOINT_URL etc.
     access_key: str | None = None  # only for the sandbox: dummy credentials, never real ones
     secret_key: str | None = None
+    rate_share: float | None = DEFAULT_SHARE  # of ECS's request quotas (reconciler.aws.ratelimit); None: no limit
+    max_connections: int = 10  # HTTP connections per client (at least the concurrent requests)
 
 
 @dataclass
@@ -49,13 +52,20 @@ class MutationLog:
             self.calls.append(f"{service}.{operation}")
 
 
+THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
+                              "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException",
+                              "ProvisionedThroughputExceededException", "SlowDown"})
+
+
 @dataclass
 class CallLog:
-    """Every AWS operation made through our clients, counted by name ("ecs.DescribeServices"), and the HTTP
-    attempts botocore made for them (more than the operations when it retried)."""
+    """Every AWS operation made through our clients, counted by name ("ecs.DescribeServices"), the HTTP
+    attempts botocore made for them (more than the operations when it retried), and the attempts AWS throttled
+    (botocore retried them)."""
 
     operations: Counter[str] = field(default_factory=Counter)
     attempts: int = 0
+    throttled: int = 0
     last_attempt: float = 0.0  # time.monotonic() of the latest attempt (the controller's liveness during a pass)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -70,6 +80,15 @@ class CallLog:
             self.attempts += 1
             self.last_attempt = time.monotonic()
 
+    def on_response(self, response: Any = None, **kwargs: Any) -> None:
+        """botocore `needs-retry`: count throttled attempts (whether botocore then retries is not decided here)."""
+        if response is None:
+            return
+        code = (response[1] or {}).get("Error", {}).get("Code") if isinstance(response, tuple) else None
+        if code in THROTTLING_CODES:
+            with self._lock:
+                self.throttled += 1
+
     def snapshot(self) -> tuple[Counter[str], int]:
         """A copy of the counts so far (subtract two snapshots for what happened in between)."""
         with self._lock:
@@ -78,6 +97,7 @@ class CallLog:
     def install(self, client: Any) -> None:
         client.meta.events.register("before-call.*.*", self.on_call)
         client.meta.events.register("before-send.*.*", self.on_send)
+        client.meta.events.register("needs-retry.*.*", self.on_response)
 
 
 # Writes that AWS carries out again when sent again and that carry no idempotency token: botocore must not resend
@@ -122,12 +142,15 @@ class Clients:
     # Installed on ECS, ECR and every other client the product writes through, made before or after (fencing).
     hooks: list[Any] = field(default_factory=list)
     made: list[Any] = field(default_factory=list)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
 
     def client(self, service: str) -> Any:
         """Another client from the same session and settings (e.g. IAM, EC2, KMS; DynamoDB for the lock table),
-        with its calls counted. Its mutating calls count as the product's, except the lock table's (DynamoDB)."""
+        with its calls counted and rate-limited. Its mutating calls count as the product's, except the lock
+        table's (DynamoDB)."""
         made = self.session.client(service, **self.client_kwargs)
         self.calls.install(made)
+        self.limiter.install(made)
         if service != "dynamodb":
             made.meta.events.register("before-call.*.*", self.mutations.hook)
             install_retry_veto(made, service)
@@ -162,9 +185,11 @@ def make_clients(settings: AwsSettings) -> Clients:
         user_agent_extra=f"reconciler/{__version__}",
         connect_timeout=10,
         read_timeout=60,
+        max_pool_connections=max(10, settings.max_connections),
     )
     mutations = MutationLog()
     calls = CallLog()
+    limiter = RateLimiter(settings.rate_share)
     kwargs: dict[str, Any] = {"region_name": region, "config": config}
     if settings.endpoint_url:
         kwargs["endpoint_url"] = settings.endpoint_url
@@ -173,7 +198,8 @@ def make_clients(settings: AwsSettings) -> Clients:
     for client, service in ((ecs, "ecs"), (ecr, "ecr")):
         client.meta.events.register("before-call.*.*", mutations.hook)
         calls.install(client)
+        limiter.install(client)
         install_retry_veto(client, service)
     endpoint = settings.endpoint_url or ecs.meta.endpoint_url
     return Clients(ecs=ecs, ecr=ecr, region=region, mutations=mutations, session=session, client_kwargs=kwargs,
-                   endpoint=endpoint, calls=calls)
+                   endpoint=endpoint, calls=calls, limiter=limiter)

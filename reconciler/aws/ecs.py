@@ -10,6 +10,7 @@ from reconciler.errors import AwsError, NotFoundError
 
 DESCRIBE_SERVICES_BATCH = 10  # AWS rejects more than 10 names per DescribeServices call
 DESCRIBE_CLUSTERS_BATCH = 100
+LIST_PAGE = 100  # the most ListTaskDefinitions returns per page
 
 
 class EcsApi:
@@ -92,6 +93,21 @@ class EcsApi:
                    status="ACTIVE", sort="DESC", maxResults=count)
         arns: list[str] = out.get("taskDefinitionArns", [])
         return arns
+
+    def active_task_definitions_page(self, token: str | None = None) -> tuple[list[str], str | None]:
+        """One page of every ACTIVE revision of every family in the account and region, newest first within a
+        family (AWS sorts by family, then revision; DESC reverses both), and the token of the next page."""
+        kwargs: dict[str, Any] = {"status": "ACTIVE", "sort": "DESC", "maxResults": LIST_PAGE}
+        if token:
+            kwargs["nextToken"] = token
+        out = call(self.client.list_task_definitions, "task definitions", **kwargs)
+        return list(out.get("taskDefinitionArns", [])), out.get("nextToken") or None
+
+    def task_definition_tags(self, arn: str) -> list[dict[str, str]]:
+        """A revision's tags (ECS's form: key, value)."""
+        out = call(self.client.list_tags_for_resource, f"TaskDefinition/{arn.rsplit('/', 1)[-1]}", resourceArn=arn)
+        tags: list[dict[str, str]] = out.get("tags", [])
+        return tags
 
     def describe_task_definition(self, ref: str) -> tuple[dict[str, Any], list[dict[str, str]]] | None:
         """A task definition (family, family:revision or ARN) and its tags; None when it does not exist."""

@@ -18,6 +18,21 @@ def common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sensitive-pattern", action="append", metavar="WORD", default=argparse.SUPPRESS,
                    help="also treat names with this word as secret (repeatable; added to PASSWORD, SECRET, TOKEN, "
                         "KEY, CREDENTIAL...; also $RECONCILER_SENSITIVE_PATTERNS): their values show as (sensitive)")
+    g.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                   help="when the command ends, print the AWS calls it made, by operation, on stderr")
+    g = parser.add_argument_group("AWS cost")
+    g.add_argument("--aws-rate-share", metavar="SHARE", default=argparse.SUPPRESS,
+                   help="share of ECS's request quotas (per group of actions) this run may use, above 0 and at most "
+                        "1 (default 0.8, or $RECONCILER_AWS_RATE_SHARE); lower it where other tools share the account; "
+                        "off: no client-side limit (a sandbox without --aws-throttling)")
+    g.add_argument("--aws-concurrency", metavar="N", default=argparse.SUPPRESS,
+                   help="AWS requests made at once (default 8, or $RECONCILER_AWS_CONCURRENCY)")
+    g.add_argument("--cache-dir", metavar="DIR", default=argparse.SUPPRESS,
+                   help="where task definition revisions already read are kept between runs (default "
+                        "$RECONCILER_CACHE_DIR, else $XDG_CACHE_HOME/reconciler or ~/.cache/reconciler); safe to "
+                        "delete")
+    g.add_argument("--no-cache", action="store_true", default=argparse.SUPPRESS,
+                   help="neither read nor write the cache directory (revisions are still read once per run)")
 
 
 def variables(parser: argparse.ArgumentParser) -> None:

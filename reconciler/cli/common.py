@@ -7,12 +7,18 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from reconciler import loader, log, pipeline, variables
 from reconciler.aws.clients import AwsSettings
+from reconciler.aws.ratelimit import SHARE_ENV, share_from
 from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.live import parallel
+from reconciler.live.cache import default_directory
 from reconciler.model.manifest import parse_duration
 from reconciler.model.sensitive import PATTERNS_ENV, configured_patterns
 from reconciler.planning.mask import secret_values
@@ -91,15 +97,69 @@ def remember_secrets(manifests: loader.ManifestSet) -> None:
     log.remember(secret_values(manifests.manifests, log.masker()))
 
 
+def aws_cost_settings(args: argparse.Namespace) -> tuple[float | None, int]:
+    """(--aws-rate-share, --aws-concurrency), from the options or the environment; the number of concurrent
+    requests is set for this process."""
+    try:
+        share = share_from(getattr(args, "aws_rate_share", None))
+    except ValueError as exc:
+        raise ReconcilerError(f"--aws-rate-share/{SHARE_ENV}: {exc}") from exc
+    try:
+        workers = parallel.workers_from(getattr(args, "aws_concurrency", None))
+    except ValueError as exc:
+        raise ReconcilerError(f"--aws-concurrency/{parallel.WORKERS_ENV}: {exc}") from exc
+    parallel.configure(workers)
+    return share, workers
+
+
+def cache_dir(args: argparse.Namespace) -> Path | None:
+    """The cache directory of this run; None with --no-cache (and for the ephemeral --sandbox)."""
+    if getattr(args, "no_cache", False) or getattr(args, "sandbox", False):
+        return None
+    given = getattr(args, "cache_dir", None)
+    return Path(given) if given else default_directory()
+
+
 @contextlib.contextmanager
 def aws(args: argparse.Namespace) -> Iterator[pipeline.Connection]:
+    """A connection to AWS (or the sandbox) for one command; the AWS calls it made are reported at the end."""
     region = getattr(args, "region", None)
+    share, workers = aws_cost_settings(args)
+    started = time.monotonic()
     if getattr(args, "sandbox", False):
         with pipeline.sandbox_settings(region) as settings:
             log.get().info("Started ephemeral sandbox", endpoint=settings.endpoint_url)
-            yield pipeline.connect(settings)
+            conn = pipeline.connect(replace(settings, rate_share=share, max_connections=workers + 2))
+            try:
+                yield conn
+            finally:
+                report_calls(conn, args, time.monotonic() - started)
     else:
-        yield pipeline.connect(AwsSettings(region=region, profile=getattr(args, "profile", None)))
+        conn = pipeline.connect(AwsSettings(region=region, profile=getattr(args, "profile", None), rate_share=share,
+                                            max_connections=workers + 2), cache_dir(args))
+        try:
+            yield conn
+        finally:
+            pipeline.save_cache(conn)
+            report_calls(conn, args, time.monotonic() - started)
+
+
+def report_calls(conn: pipeline.Connection, args: argparse.Namespace, seconds: float) -> None:
+    """What the command cost in AWS calls: a log event (debug), and with -v a table on stderr."""
+    calls = conn.clients.calls
+    by_operation, attempts = calls.snapshot()
+    waited = round(sum(conn.clients.limiter.waited.values()), 2)
+    log.get().debug("AWS calls", calls=sum(by_operation.values()), attempts=attempts, throttled=calls.throttled,
+                   rate_limited_seconds=waited, seconds=round(seconds, 2),
+                   by_operation=dict(sorted(by_operation.items())))
+    if not getattr(args, "verbose", False):
+        return
+    total = sum(by_operation.values())
+    print(f"AWS calls: {total} in {seconds:.2f}s ({attempts} HTTP attempts, {calls.throttled} throttled and "
+          f"retried, {waited:.2f}s waiting for the rate limit)", file=sys.stderr)
+    width = max((len(name) for name in by_operation), default=0)
+    for name, count in sorted(by_operation.items(), key=lambda item: (-item[1], item[0])):
+        print(f"  {name:<{width}}  {count:6d}", file=sys.stderr)
 
 
 def duration(text: str, option: str) -> float:

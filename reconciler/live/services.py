@@ -1,11 +1,13 @@
-"""Read ECS services, ten names per DescribeServices call as AWS allows."""
+"""Read ECS services, ten names per DescribeServices call as AWS allows, the calls at once."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from reconciler.aws.ecs import EcsApi
+from reconciler.aws.ecs import DESCRIBE_SERVICES_BATCH, EcsApi
 from reconciler.model import shapes
 from reconciler.model.keys import Kind
 from reconciler.model.live import LiveResource, LiveState
@@ -16,6 +18,8 @@ from reconciler.model.tags import tags_to_map
 _SERVICE_OUTPUT = shapes.structure_members("ecs", "Service")
 _DEPLOYMENT_OUTPUT = shapes.structure_members("ecs", "Deployment")
 DEPLOYMENT_FIELDS = (shapes.member_names("ecs", "CreateService") - _SERVICE_OUTPUT) & _DEPLOYMENT_OUTPUT
+
+Found = tuple[str, dict[str, dict[str, Any]]]  # (cluster, services by name)
 
 
 def service_spec(service: dict[str, Any]) -> dict[str, Any]:
@@ -31,15 +35,39 @@ def service_spec(service: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def read(state: LiveState, wanted: list[tuple[str, str]], ecs: EcsApi) -> None:
-    by_cluster: dict[str, list[str]] = defaultdict(list)
+def reads(state: LiveState, wanted: list[tuple[str, str]], ecs: EcsApi) -> list[Callable[[], Found]]:
+    """One call per cluster and ten services (clusters that do not exist have no services to read)."""
+    by_cluster: dict[str, set[str]] = defaultdict(set)
     for cluster, name in wanted:
-        by_cluster[cluster].append(name)
+        by_cluster[cluster].add(name)
+    calls: list[Callable[[], Found]] = []
     for cluster, names in sorted(by_cluster.items()):
         if cluster not in state.clusters:
             continue  # the cluster does not exist (yet): neither do its services
-        for name, service in ecs.describe_services(cluster, sorted(set(names))).items():
-            spec = service_spec(service)
+        ordered = sorted(names)
+        for i in range(0, len(ordered), DESCRIBE_SERVICES_BATCH):
+            calls.append(partial(_describe, ecs, cluster, ordered[i : i + DESCRIBE_SERVICES_BATCH]))
+    return calls
+
+
+def _describe(ecs: EcsApi, cluster: str, names: list[str]) -> Found:
+    return cluster, ecs.describe_services(cluster, names)
+
+
+def merge(state: LiveState, found: list[Found]) -> None:
+    for cluster, services in found:
+        for name, service in services.items():
             state.services[f"{cluster}/{name}"] = LiveResource(
-                Kind.SERVICE, name, service["serviceArn"], spec, tags_to_map(service.get("tags")),
+                Kind.SERVICE, name, service["serviceArn"], service_spec(service), tags_to_map(service.get("tags")),
                 service.get("status", "ACTIVE"))
+
+
+def deployments(state: LiveState) -> list[tuple[str, str]]:
+    """(id, createdAt) of the services' deployments, in a fixed order: what recognises the same account later
+    (reconciler.live.cache)."""
+    return [(str(d["id"]), str(d.get("createdAt"))) for _, r in sorted(state.services.items())
+            for d in r.spec.get("deployments") or [] if d.get("id")]
+
+
+def read(state: LiveState, wanted: list[tuple[str, str]], ecs: EcsApi) -> None:
+    merge(state, [call() for call in reads(state, wanted, ecs)])

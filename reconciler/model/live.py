@@ -26,6 +26,9 @@ class LiveState:
     task_definitions: dict[str, LiveResource] = field(default_factory=dict)  # latest ACTIVE per family
     task_definition_refs: dict[str, str | None] = field(default_factory=dict)  # ref -> ARN (None: missing)
     task_definition_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # ARN -> its tags
+    # Revisions whose tags are known from a recent read rather than read now (reconciler.live.cache): enough to
+    # find that nothing changes; they are read again before a change of them is planned.
+    cached_tags: set[str] = field(default_factory=set)
     services: dict[str, LiveResource] = field(default_factory=dict)  # "cluster/service"
     owned: OwnedState | None = None  # read only when pruning
     # Identifiers AWS knows one resource by, read where a manifest names it differently than AWS reports it:

@@ -1,6 +1,6 @@
 """Wait for rollouts to finish, all services at once, each on its own deadline.
 
-One loop polls every waiting service (DescribeServices, ten per call), reports progress and each new
+One loop polls every waiting service (DescribeServices, ten per call, the calls at once), reports progress and each new
 service event once, and settles each service independently: completed; failed, with the reason taken
 from the deployment, the events and the stopped tasks; rolled back (by ECS's circuit breaker, or by us
 to the revision that was running before, when rollback is on). A failed revision is marked on the
@@ -14,10 +14,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
-from reconciler.aws.ecs import EcsApi
+from reconciler.aws.ecs import DESCRIBE_SERVICES_BATCH, EcsApi
 from reconciler.errors import AwsError
+from reconciler.live.parallel import gather
 from reconciler.model.keys import ResourceKey
 from reconciler.model.tags import FAILED_SPEC_TAG, FAILED_TASK_DEFINITION_TAG, GOOD_REVISIONS_KEPT, GOOD_REVISIONS_TAG
 from reconciler.rollouts.observe import Phase, RolloutStatus, observe, short_revision
@@ -86,8 +88,17 @@ class RolloutWatcher:
         clusters: dict[str, list[_Tracking]] = {}
         for t in self.tracking.values():
             clusters.setdefault(t.target.cluster, []).append(t)
+        batches: list[tuple[str, list[str]]] = []
         for cluster, group in sorted(clusters.items()):
-            described = self.ecs.describe_services(cluster, sorted({t.target.service for t in group}))
+            names = sorted({t.target.service for t in group})
+            batches += [(cluster, names[i : i + DESCRIBE_SERVICES_BATCH])
+                        for i in range(0, len(names), DESCRIBE_SERVICES_BATCH)]
+        found = gather([partial(self.ecs.describe_services, cluster, names) for cluster, names in batches])
+        by_cluster: dict[str, dict[str, Mapping[str, Any]]] = {}
+        for (cluster, _), services in zip(batches, found, strict=True):
+            by_cluster.setdefault(cluster, {}).update(services)
+        for cluster, group in sorted(clusters.items()):
+            described = by_cluster.get(cluster, {})
             for t in group:
                 service = described.get(t.target.service)
                 result = _step(t, service, self.ecs, self.reporter, self.clock())

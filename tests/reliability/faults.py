@@ -2,11 +2,13 @@
 sends and botocore's retries alike) may fail. Some faults are answered without reaching AWS (throttling, a
 server error, a connection reset before the request was sent); the others reach AWS, which carries the request
 out, and then lose the response (a read timeout, a reset connection, a 500 after the fact). Seeded: the same
-seed makes the same decisions for the same sequence of attempts."""
+seed makes the same decisions for the n-th attempt of each operation, whatever the order in which the product's
+threads send them."""
 
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,9 +74,10 @@ class Faults:
     attempts: int = 0
     injected: Counter[str] = field(default_factory=Counter)
     lost: Counter[str] = field(default_factory=Counter)  # operation -> responses lost after AWS acted
+    sent: Counter[str] = field(default_factory=Counter)  # operation -> attempts seen
 
     def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
         self._http = URLLib3Session()
 
     def install(self, *clients: Any) -> Faults:
@@ -86,14 +89,19 @@ class Faults:
         operation = operation_of(request)
         if self.only is not None and operation not in self.only:
             return None
-        self.attempts += 1
-        if self._random.random() >= self.rate:
+        with self._lock:
+            self.attempts += 1
+            decide = random.Random(f"{self.seed}:{operation}:{self.sent[operation]}")
+            self.sent[operation] += 1
+        if decide.random() >= self.rate:
             return None
-        kind, reaches_aws = self._random.choice(self.kinds)
-        self.injected[kind] += 1
+        kind, reaches_aws = decide.choice(self.kinds)
+        with self._lock:
+            self.injected[kind] += 1
         if reaches_aws:
             self._http.send(request)  # AWS carries the request out...
-            self.lost[operation] += 1  # ...and its response never arrives
+            with self._lock:
+                self.lost[operation] += 1  # ...and its response never arrives
         if kind == "throttling":
             return _json_error(request, 400, "ThrottlingException", "Rate exceeded")
         if kind in ("server-error", "server-error-after"):

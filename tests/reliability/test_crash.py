@@ -39,7 +39,10 @@ def client(env: dict[str, str], service: str) -> Any:
 
 
 def apply_args(path: Path) -> list[str]:
-    return [CLI, "apply", str(path), "--poll", "0.2s", "--log-format", "json"]
+    # One request at a time: the k-th mutating call must be the same call in every run to enumerate the crash
+    # points (independent changes otherwise go out in either order). Each call's safety does not depend on that
+    # order; the concurrent apply under faults is tests/reliability/test_faults.py.
+    return [CLI, "apply", str(path), "--poll", "0.2s", "--log-format", "json", "--aws-concurrency", "1"]
 
 
 def duplicates(env: dict[str, str], suffix: str) -> dict[str, int]:
