@@ -10,6 +10,8 @@ what happened through a ``Listener``; the scheduler attaches one. Neither import
   UpdateService (with the update's parameters, snake_case as moto parses them) and DeleteService;
 * ``drains_services``: True when the listener turns DRAINING services INACTIVE itself (once their tasks
   stopped). Without one, the fixes do it after a short delay.
+* ``step_seconds()``: how long one step of ECS's time is (what the fixes wait in steps: a capacity provider's
+  deletion).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class Listener(Protocol):
 
     def service_deleted(self, backend: Any, service: Any) -> None: ...
 
+    def step_seconds(self) -> float: ...
+
 
 class _Nobody:
     """No scheduler: requests run as they come and services are not scheduled."""
@@ -51,6 +55,9 @@ class _Nobody:
 
     def service_deleted(self, backend: Any, service: Any) -> None:
         pass
+
+    def step_seconds(self) -> float:
+        return 0.5
 
 
 _lock = threading.Lock()

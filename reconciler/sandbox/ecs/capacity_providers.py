@@ -29,11 +29,10 @@ from moto.ecs.exceptions import EcsClientException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from reconciler.sandbox import patching
+from reconciler.sandbox import events, patching
 from reconciler.sandbox.ecs.common import ACTIVE
 from reconciler.sandbox.ecs.errors import ResourceInUseException
 from reconciler.sandbox.pagination import paginate
-from reconciler.sandbox.scheduler.clock import get_pace
 
 __all__ = ["FIXES", "find_group"]
 
@@ -141,7 +140,7 @@ def fix_delete_and_update() -> None:
                                          "(no public sample)")
             if _in_use(self, provider):
                 raise ResourceInUseException("The specified capacity provider is in use and cannot be removed.")
-            setattr(provider, _DELETING, time.monotonic() + DELETE_STEPS * get_pace())
+            setattr(provider, _DELETING, time.monotonic() + DELETE_STEPS * events.listener().step_seconds())
             provider.update_status = "DELETE_IN_PROGRESS"
             return provider
 

@@ -20,7 +20,7 @@ from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from reconciler.sandbox import patching
-from reconciler.sandbox.scheduler.clock import advance
+from reconciler.sandbox.scheduler.clock import advance, get_pace
 from reconciler.sandbox.scheduler.deployments import on_service_created, on_service_deleted, on_service_updated
 from reconciler.sandbox.scheduler.placement import resource_requirements
 from reconciler.sandbox.scheduler.state import LOCK, RUNNING, scheduled, sim
@@ -57,6 +57,9 @@ class SchedulerListener:
         with LOCK:
             if scheduled(service):
                 on_service_deleted(backend, service)
+
+    def step_seconds(self) -> float:
+        return get_pace()
 
 
 def _patch_list_tasks() -> None:
