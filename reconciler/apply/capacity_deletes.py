@@ -11,8 +11,9 @@ from typing import Any
 
 from reconciler.apply import container_instances as ci
 from reconciler.apply.capacity_providers import delete_provider, wait_deleted
-from reconciler.apply.context import ApplyContext
+from reconciler.apply.context import ApplyContext, wait_until
 from reconciler.apply.instance_profiles import delete_profile
+from reconciler.apply.ownership import refuse_unless_ours
 from reconciler.apply.roles import delete_role
 from reconciler.errors import AwsError
 from reconciler.live.auto_scaling_groups import LEAVING
@@ -20,22 +21,7 @@ from reconciler.model import capacity_refs
 from reconciler.model.keys import Kind
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import ResourceChange
-from reconciler.model.tags import OWNER_TAG, tags_to_map
-
-
-def _refuse_unless_ours(change: ResourceChange, operation: str, tags: dict[str, str], ctx: ApplyContext) -> None:
-    holder = tags.get(OWNER_TAG)
-    if holder != ctx.owner:
-        who = "no owner tag" if holder is None else f"owner {holder!r}"
-        raise AwsError(operation, "NotOwned", f"it now carries {who}, not {ctx.owner!r}: not deleted", str(change.key))
-
-
-def _wait(what: str, done: Callable[[], bool], ctx: ApplyContext, resource: str) -> None:
-    deadline = time.monotonic() + ctx.rollout_timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AwsError("Delete", "Timeout", f"{what} after {ctx.rollout_timeout:.0f}s", resource)
-        time.sleep(ctx.poll_seconds)
+from reconciler.model.tags import tags_to_map
 
 
 def delete_capacity_provider(change: ResourceChange, ctx: ApplyContext) -> str:
@@ -43,7 +29,7 @@ def delete_capacity_provider(change: ResourceChange, ctx: ApplyContext) -> str:
     found = ctx.apis.ecs.describe_capacity_providers([name]).get(name)
     if found is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeleteCapacityProvider", tags_to_map(found.get("tags")), ctx)
+    refuse_unless_ours(change, "DeleteCapacityProvider", tags_to_map(found.get("tags")), ctx)
     delete_provider(name, ctx)
     wait_deleted(name, ctx)
     return "deleted"
@@ -93,7 +79,7 @@ def empty_and_delete_group(name: str, ctx: ApplyContext, m: Manifest | None = No
     # of 0 would never terminate instances protected from scale in, as a capacity provider's managed termination
     # protection requires them to be; ForceDelete terminates them all.)
     asg.delete_group(name, force=True)
-    _wait("group still being deleted", lambda: asg.describe_group(name) is None, ctx, resource)
+    wait_until(lambda: asg.describe_group(name) is None, ctx, "Delete", "group still being deleted", resource)
     drained = f" after draining {len(members)} container instance(s)" if members else ""
     return f"terminated {len(ids)} instance(s){drained} and deleted"
 
@@ -102,7 +88,7 @@ def delete_auto_scaling_group(change: ResourceChange, ctx: ApplyContext) -> str:
     group = ctx.apis.autoscaling.describe_group(change.key.name)
     if group is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeleteAutoScalingGroup", tags_to_map(group.get("Tags")), ctx)
+    refuse_unless_ours(change, "DeleteAutoScalingGroup", tags_to_map(group.get("Tags")), ctx)
     return empty_and_delete_group(change.key.name, ctx)
 
 
@@ -110,7 +96,7 @@ def delete_launch_template(change: ResourceChange, ctx: ApplyContext) -> str:
     template = ctx.apis.ec2.describe_launch_template(change.key.name)
     if template is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeleteLaunchTemplate", tags_to_map(template.get("Tags")), ctx)
+    refuse_unless_ours(change, "DeleteLaunchTemplate", tags_to_map(template.get("Tags")), ctx)
     ctx.apis.ec2.delete_launch_template(change.key.name)
     return "deleted with its versions"
 
@@ -119,7 +105,7 @@ def delete_instance_profile(change: ResourceChange, ctx: ApplyContext) -> str:
     profile = ctx.apis.iam.get_instance_profile(change.key.name)
     if profile is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeleteInstanceProfile", tags_to_map(profile.get("Tags")), ctx)
+    refuse_unless_ours(change, "DeleteInstanceProfile", tags_to_map(profile.get("Tags")), ctx)
     delete_profile(change.key.name, ctx)
     return "deleted"
 
@@ -128,7 +114,7 @@ def delete_iam_role(change: ResourceChange, ctx: ApplyContext) -> str:
     role = ctx.apis.iam.get_role(change.key.name)
     if role is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeleteRole", tags_to_map(role.get("Tags")), ctx)
+    refuse_unless_ours(change, "DeleteRole", tags_to_map(role.get("Tags")), ctx)
     delete_role(change.key.name, ctx)
     return "deleted (policies detached first)"
 

@@ -3,11 +3,10 @@ managed draining; tags). The group is named by name or ARN (ECS takes either) an
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from reconciler.apply import ownership
-from reconciler.apply.context import ApplyContext, changed_fields, deep_merge, removed_tags
+from reconciler.apply.context import ApplyContext, changed_fields, deep_merge, removed_tags, wait_until
 from reconciler.errors import AwsError
 from reconciler.model.manifest import Manifest
 from reconciler.model.plan import Action, ResourceChange
@@ -79,9 +78,5 @@ def deleted(name: str, ctx: ApplyContext) -> bool:
 
 
 def wait_deleted(name: str, ctx: ApplyContext) -> None:
-    deadline = time.monotonic() + ctx.rollout_timeout
-    while not deleted(name, ctx):
-        if time.monotonic() > deadline:
-            raise AwsError("DeleteCapacityProvider", "Timeout", f"still being deleted after "
-                           f"{ctx.rollout_timeout:.0f}s", f"CapacityProvider/{name}")
-        time.sleep(ctx.poll_seconds)
+    wait_until(lambda: deleted(name, ctx), ctx, "DeleteCapacityProvider", "still being deleted",
+               f"CapacityProvider/{name}")

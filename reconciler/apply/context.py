@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from reconciler.aws.capacity import CapacityApis
 from reconciler.aws.ecr import EcrApi
 from reconciler.aws.ecs import EcsApi
+from reconciler.errors import AwsError
 from reconciler.model.keys import Kind, ResourceKey
 from reconciler.model.live import LiveState
 from reconciler.model.manifest import Manifest
@@ -54,6 +56,15 @@ class ApplyContext:
         region = {REGION_TAG: self.region} if m.kind in (Kind.ROLE, Kind.INSTANCE_PROFILE) and self.region else {}
         return {**user_tags(spec_tags(m.kind, m.spec)), **ownership_tags(self.owner, m.kind.value, m.name),
                 **m.meta_tags(), **region, **self.extra_tags}
+
+
+def wait_until(done: Callable[[], bool], ctx: ApplyContext, operation: str, what: str, resource: str) -> None:
+    """Poll `done` every `poll_seconds` until it holds; a Timeout naming `what` after `rollout_timeout`."""
+    deadline = time.monotonic() + ctx.rollout_timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AwsError(operation, "Timeout", f"{what} after {ctx.rollout_timeout:.0f}s", resource)
+        time.sleep(ctx.poll_seconds)
 
 
 def changed_fields(change: ResourceChange) -> set[str]:

@@ -7,32 +7,18 @@ someone else took over since the plan is refused, not deleted."""
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 
-from reconciler.apply.context import ApplyContext
+from reconciler.apply.context import ApplyContext, wait_until
+from reconciler.apply.ownership import refuse_unless_ours
 from reconciler.errors import AwsError, NotFoundError
 from reconciler.model.keys import Kind
 from reconciler.model.plan import ResourceChange
-from reconciler.model.tags import DELETION_POLICY_TAG, OWNER_TAG, tags_to_map
+from reconciler.model.tags import DELETION_POLICY_TAG, tags_to_map
 
 # DeleteService answers these once the service is already being deleted (e.g. a retry of a request whose response
 # was lost): the delete happened.
 SERVICE_GONE = frozenset({"ServiceNotActiveException", "ServiceNotFoundException"})
-
-
-def _refuse_unless_ours(change: ResourceChange, operation: str, holder: str | None, ctx: ApplyContext) -> None:
-    if holder != ctx.owner:
-        who = "no owner tag" if holder is None else f"owner {holder!r}"
-        raise AwsError(operation, "NotOwned", f"it now carries {who}, not {ctx.owner!r}: not deleted", str(change.key))
-
-
-def _wait(what: str, done: Callable[[], bool], ctx: ApplyContext, change: ResourceChange) -> None:
-    deadline = time.monotonic() + ctx.rollout_timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AwsError("Drain", "Timeout", f"{what} after {ctx.rollout_timeout:.0f}s", str(change.key))
-        time.sleep(ctx.poll_seconds)
 
 
 def delete_service(change: ResourceChange, ctx: ApplyContext) -> str:
@@ -40,7 +26,7 @@ def delete_service(change: ResourceChange, ctx: ApplyContext) -> str:
     service = ctx.ecs.describe_services(cluster, [name]).get(name)
     if service is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeleteService", tags_to_map(service.get("tags")).get(OWNER_TAG), ctx)
+    refuse_unless_ours(change, "DeleteService", tags_to_map(service.get("tags")), ctx)
     if service.get("status") == "ACTIVE":
         if service.get("desiredCount", 0):
             ctx.ecs.update_service(cluster=cluster, service=name, desiredCount=0)
@@ -49,13 +35,14 @@ def delete_service(change: ResourceChange, ctx: ApplyContext) -> str:
             now = ctx.ecs.describe_services(cluster, [name]).get(name) or {}
             return not now or (now.get("runningCount", 0) == 0 and now.get("pendingCount", 0) == 0)
 
-        _wait("tasks still running", drained, ctx, change)
+        wait_until(drained, ctx, "Drain", "tasks still running", str(change.key))
         try:
             ctx.ecs.delete_service(cluster, name)
         except AwsError as exc:
             if exc.code not in SERVICE_GONE:
                 raise  # (otherwise a retry of a request whose response was lost: it is being deleted)
-    _wait("service still DRAINING", lambda: not ctx.ecs.describe_services(cluster, [name]), ctx, change)
+    wait_until(lambda: not ctx.ecs.describe_services(cluster, [name]), ctx, "Drain", "service still DRAINING",
+               str(change.key))
     return "drained to 0 tasks and deleted (INACTIVE)"
 
 
@@ -64,7 +51,7 @@ def delete_cluster(change: ResourceChange, ctx: ApplyContext) -> str:
     cluster = ctx.ecs.describe_clusters([name]).get(name)
     if cluster is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeleteCluster", tags_to_map(cluster.get("tags")).get(OWNER_TAG), ctx)
+    refuse_unless_ours(change, "DeleteCluster", tags_to_map(cluster.get("tags")), ctx)
     instances = ctx.ecs.list_container_instances(name)
     if instances:
         ctx.ecs.drain_container_instances(name, instances)
@@ -73,7 +60,7 @@ def delete_cluster(change: ResourceChange, ctx: ApplyContext) -> str:
             described = ctx.ecs.describe_container_instances(name, instances)
             return all(i.get("runningTasksCount", 0) == 0 for i in described)
 
-        _wait("container instances still run tasks", idle, ctx, change)
+        wait_until(idle, ctx, "Drain", "container instances still run tasks", str(change.key))
         for arn in instances:
             ctx.ecs.deregister_container_instance(name, arn)
     remaining = ctx.ecs.describe_services(name, [a.rsplit("/", 1)[-1] for a in ctx.ecs.list_services(name)])
@@ -93,7 +80,7 @@ def deregister_revision(change: ResourceChange, ctx: ApplyContext) -> str:
     found = ctx.ecs.describe_task_definition(change.arn)
     if found is None:
         return "already gone"
-    _refuse_unless_ours(change, "DeregisterTaskDefinition", tags_to_map(found[1]).get(OWNER_TAG), ctx)
+    refuse_unless_ours(change, "DeregisterTaskDefinition", tags_to_map(found[1]), ctx)
     try:
         ctx.ecs.deregister_task_definition(change.arn)
     except AwsError:
@@ -109,7 +96,7 @@ def delete_repository(change: ResourceChange, ctx: ApplyContext) -> str:
     if repo is None:
         return "already gone"
     tags = ctx.ecr.list_tags(repo["repositoryArn"], name)
-    _refuse_unless_ours(change, "DeleteRepository", tags.get(OWNER_TAG), ctx)
+    refuse_unless_ours(change, "DeleteRepository", tags, ctx)
     policy = tags.get(DELETION_POLICY_TAG, "retain")
     if policy not in ("delete", "force"):
         raise AwsError("DeleteRepository", "Retained", f"deletion policy is {policy!r}: not deleted", str(change.key))
