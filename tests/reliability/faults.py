@@ -11,7 +11,7 @@ import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
@@ -111,8 +111,30 @@ class Faults:
         raise ConnectionClosedError(endpoint_url=request.url)
 
 
+class _OneOperation:
+    """A `before-send` handler acting on the first `times` sends of `operation` (all of them counted in `sent`)."""
+
+    operation: str
+    times: int
+    sent: int
+
+    def install(self, *clients: Any) -> Self:
+        for client in clients:
+            client.meta.events.register_first("before-send", self)
+        return self
+
+    def _takes(self, request: Any) -> bool:
+        if operation_of(request) != self.operation:
+            return False
+        self.sent += 1
+        if self.times <= 0:
+            return False
+        self.times -= 1
+        return True
+
+
 @dataclass
-class LoseResponse:
+class LoseResponse(_OneOperation):
     """A `before-send` handler that lets `operation` reach AWS and then loses its response, `times` times."""
 
     operation: str
@@ -123,18 +145,9 @@ class LoseResponse:
     def __post_init__(self) -> None:
         self._http = URLLib3Session()
 
-    def install(self, *clients: Any) -> LoseResponse:
-        for client in clients:
-            client.meta.events.register_first("before-send", self)
-        return self
-
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        if operation_of(request) != self.operation:
+        if not self._takes(request):
             return None
-        self.sent += 1
-        if self.times <= 0:
-            return None
-        self.times -= 1
         self._http.send(request)
         if self.error == "500":
             return _json_error(request, 500, "ServerException", "injected server error")
@@ -144,7 +157,7 @@ class LoseResponse:
 
 
 @dataclass
-class Refuse:
+class Refuse(_OneOperation):
     """A `before-send` handler answering `operation` with AWS's error `code` and `message` (HTTP 400, in the query
     protocol's XML: EC2, Auto Scaling, IAM), `times` times, without reaching AWS; later sends go through."""
 
@@ -154,18 +167,9 @@ class Refuse:
     times: int = 1
     sent: int = 0
 
-    def install(self, *clients: Any) -> Refuse:
-        for client in clients:
-            client.meta.events.register_first("before-send", self)
-        return self
-
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        if operation_of(request) != self.operation:
+        if not self._takes(request):
             return None
-        self.sent += 1
-        if self.times <= 0:
-            return None
-        self.times -= 1
         body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{self.code}</Code><Message>{self.message}"
                 f"</Message></Error><RequestId>injected</RequestId></ErrorResponse>").encode()
         return AWSResponse(request.url, 400, {"Content-Type": "text/xml"}, _Raw(body))
